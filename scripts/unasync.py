@@ -64,6 +64,7 @@ RULES: Final[tuple[tuple[str, str], ...]] = (
     (r"\basynccontextmanager\b", "contextmanager"),
     (r"\bstompio\._async\b", "stompio._sync"),
     (r"\btests\._async\b", "tests._sync"),
+    (r"\btests\.integration\._async\b", "tests.integration._sync"),
     (r"\bstompio\._backends\._anyio\b", "stompio._backends._threads"),
     (r"@pytest\.mark\.anyio", ""),
     (r"\benter_async_context\b", "enter_context"),
@@ -76,6 +77,7 @@ RULES: Final[tuple[tuple[str, str], ...]] = (
 DIRECTORIES: Final[tuple[tuple[str, str], ...]] = (
     ("stompio/_async", "stompio/_sync"),
     ("tests/_async", "tests/_sync"),
+    ("tests/integration/_async", "tests/integration/_sync"),
 )
 
 FORBIDDEN_IMPORTS: Final = frozenset({"anyio", "asyncio", "trio", "socket", "threading", "time"})

@@ -62,6 +62,10 @@ RULE_EXAMPLES = [
     ),
     ("from tests._async.helpers import serve", "from tests._sync.helpers import serve"),
     (
+        "from tests.integration._async.helpers import roundtrip",
+        "from tests.integration._sync.helpers import roundtrip",
+    ),
+    (
         "from stompio._backends._anyio import AsyncLock, AsyncEvent, async_sleep",
         "from stompio._backends._threads import Lock, Event, sleep",
     ),

@@ -1,0 +1,330 @@
+# Source of truth: scripts/unasync.py generates stompio/_sync/connection.py from this file.
+"""One STOMP connection: the handshake, the reader, the heart-beats, writes and receipts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Self, TypeAlias
+
+from stompio._backends._anyio import (
+    AsyncEvent,
+    AsyncLock,
+    AsyncQueue,
+    AsyncShieldCancellation,
+    AsyncStream,
+    monotonic,
+)
+from stompio._codec import ServerFrameParser, serialize_frame
+from stompio._errors import (
+    ConnectionConfirmationTimeout,
+    ConnectionLostError,
+    Error,
+    HeartbeatTimeoutError,
+    NotConnectedError,
+    ProtocolError,
+    ReceiptTimeoutError,
+    ServerError,
+)
+from stompio._events import ErrorEvent, HeartbeatEvent, ReceiptEvent, SettleCommand
+from stompio._frames import (
+    ConnectedFrame,
+    ErrorFrame,
+    HeartbeatFrame,
+    MessageFrame,
+    ReceiptFrame,
+    ServerFrame,
+)
+from stompio._protocol import (
+    HeartbeatIntervals,
+    Session,
+    check_connected,
+    connect_error,
+    connect_frame,
+    negotiate_heartbeat,
+)
+
+if TYPE_CHECKING:
+    from stompio._config import ConnectionParameters, Heartbeat
+    from stompio._frames import ClientFrame
+    from stompio._protocol import Transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """The last item of a connection's inbox: why the connection is over."""
+
+    error: Error
+
+
+InboxItem: TypeAlias = MessageFrame | ErrorEvent | ReceiptEvent | HeartbeatEvent | Ended
+_HEARTBEAT_EVENT = HeartbeatEvent()
+
+
+@dataclass(slots=True)
+class _ReceiptWaiter:
+    done: AsyncEvent = field(default_factory=AsyncEvent)
+    error: Error | None = None
+
+
+class AsyncConnection:
+    """A connected, confirmed STOMP 1.2 session with one server."""
+
+    def __init__(
+        self,
+        *,
+        stream: AsyncStream,
+        server: ConnectionParameters,
+        parser: ServerFrameParser,
+        intervals: HeartbeatIntervals,
+        early_frames: list[ServerFrame | HeartbeatFrame],
+        read_margin: float,
+    ) -> None:
+        self.server = server
+        self.intervals = intervals
+        self.session = Session()
+        self.inbox: AsyncQueue[InboxItem] = AsyncQueue()
+        self._stream = stream
+        self._parser = parser
+        self._early_frames = early_frames
+        self._read_margin = read_margin
+        self._write_lock = AsyncLock()
+        self._last_write = monotonic()
+        self._over = AsyncEvent()
+        self._failure: Error | None = None
+        self._disconnect_sent = False
+        self._heartbeat_queued = False
+        self._receipts: dict[str, _ReceiptWaiter] = {}
+
+    @classmethod
+    async def open(
+        cls,
+        server: ConnectionParameters,
+        *,
+        heartbeat: Heartbeat,
+        connect_timeout: float,
+        confirmation_timeout: float,
+        max_frame_size: int,
+        read_margin: float,
+    ) -> Self:
+        """Connect, send CONNECT and wait (bounded) for CONNECTED."""
+        stream = await AsyncStream.connect(server.host, server.port, connect_timeout)
+        try:
+            await stream.send_all(serialize_frame(connect_frame(server, heartbeat)))
+            parser = ServerFrameParser(max_frame_size=max_frame_size)
+            deadline = monotonic() + confirmation_timeout
+            while True:
+                remaining = deadline - monotonic()
+                data = await stream.receive(remaining) if remaining > 0 else None
+                if data is None:
+                    msg = (
+                        f"no CONNECTED from {server.host}:{server.port} in {confirmation_timeout} s"
+                    )
+                    raise ConnectionConfirmationTimeout(msg)
+                if not data:
+                    parser.feed_eof()
+                    msg = "the server closed the connection before CONNECTED"
+                    raise ConnectionLostError(msg)
+                frames = parser.feed(data)
+                for index, frame in enumerate(frames):
+                    match frame:
+                        case ConnectedFrame():
+                            check_connected(frame)
+                            intervals = negotiate_heartbeat(
+                                heartbeat, frame.headers.get("heart-beat")
+                            )
+                            return cls(
+                                stream=stream,
+                                server=server,
+                                parser=parser,
+                                intervals=intervals,
+                                early_frames=[
+                                    later
+                                    for later in frames[index + 1 :]
+                                    if not isinstance(later, HeartbeatFrame)
+                                ],
+                                read_margin=read_margin,
+                            )
+                        case ErrorFrame():
+                            raise connect_error(frame) or ServerError(frame)
+                        case _:
+                            pass
+        except BaseException:
+            await stream.aclose()
+            raise
+
+    @property
+    def is_open(self) -> bool:
+        """Tell whether frames can still be sent."""
+        return self._failure is None and not self._disconnect_sent
+
+    def failure(self) -> Error:
+        """Build the error that a call on a connection that is over raises."""
+        if isinstance(self._failure, NotConnectedError):
+            return self._failure
+        msg = f"the connection to {self.server.host}:{self.server.port} is lost: {self._failure}"
+        error = ConnectionLostError(msg)
+        error.__cause__ = self._failure
+        return error
+
+    # Writing.
+
+    async def write_frame(self, frame: ClientFrame) -> None:
+        """Send one frame whole; frames from several callers never interleave."""
+        await self._write(serialize_frame(frame))
+
+    async def request(self, frame: ClientFrame, receipt_id: str, timeout: float) -> None:
+        """Send a frame that carries ``receipt_id`` and wait (bounded) for its RECEIPT."""
+        waiter = _ReceiptWaiter()
+        self._receipts[receipt_id] = waiter
+        try:
+            await self.write_frame(frame)
+            if not await waiter.done.wait(timeout):
+                self.session.forget_receipt(receipt_id)
+                msg = f"no RECEIPT for {frame.command.decode()} within {timeout} s"
+                raise ReceiptTimeoutError(msg)
+            if waiter.error is not None:
+                raise waiter.error
+        finally:
+            self._receipts.pop(receipt_id, None)
+
+    async def settle(
+        self, message: MessageFrame, command: SettleCommand, transaction: Transaction | None
+    ) -> None:
+        """Send the ACK or NACK for a message.
+
+        The bookkeeping happens under the write lock, so that cumulative acks from several
+        callers reach the wire in the order they were counted.
+        """
+        async with self._write_lock:
+            frame = self.session.settle(message, command, transaction)
+            await self._send_locked(serialize_frame(frame))
+
+    async def _write(self, data: bytes, *, last: bool = False) -> None:
+        async with self._write_lock:
+            await self._send_locked(data)
+            # Still under the lock: no heart-beat may follow the DISCONNECT.
+            self._disconnect_sent = last
+
+    async def _send_locked(self, data: bytes) -> None:
+        if not self.is_open:
+            raise self.failure() if self._failure else NotConnectedError("DISCONNECT was sent")
+        try:
+            await self._stream.send_all(data)
+        except BaseException as exc:
+            # A frame cut in the middle cannot be finished: the connection is unusable.
+            lost = exc if isinstance(exc, Error) else ConnectionLostError("write interrupted")
+            self._end(lost)
+            await self._stream.aclose()
+            raise
+        self._last_write = monotonic()
+
+    # Background work: the reader and the heart-beat sender.
+
+    async def run_reader(self) -> None:
+        """Read and dispatch frames until the connection is over."""
+        try:
+            self._dispatch(self._early_frames)
+            tolerance = self.intervals.silence_tolerance(self._read_margin)
+            while True:
+                data = await self._stream.receive(tolerance)
+                if data is None:
+                    msg = f"the server sent nothing for {tolerance:.1f} s (heart-beats missed)"
+                    raise HeartbeatTimeoutError(msg)
+                if not data:
+                    self._parser.feed_eof()
+                    msg = "the server closed the connection"
+                    raise ConnectionLostError(msg)
+                self._dispatch(self._parser.feed(data))
+        except Error as exc:
+            self._end(exc)
+        except Exception as exc:  # noqa: BLE001 (a reader bug must not leave callers waiting)
+            lost = ConnectionLostError(f"the reader failed: {exc!r}")
+            lost.__cause__ = exc
+            self._end(lost)
+        finally:
+            await self._stream.aclose()
+
+    def _dispatch(self, frames: list[ServerFrame | HeartbeatFrame]) -> None:
+        only_heartbeats = True
+        for frame in frames:
+            match frame:
+                case HeartbeatFrame():
+                    continue
+                case MessageFrame():
+                    if self.session.on_message(frame):
+                        self.inbox.put(frame)
+                case ReceiptFrame():
+                    self._on_receipt(frame)
+                case ErrorFrame():
+                    self.inbox.put(ErrorEvent(frame))
+                    raise ServerError(frame)
+                case ConnectedFrame():
+                    msg = "the server sent a second CONNECTED"
+                    raise ProtocolError(msg)
+            only_heartbeats = False
+        # Brokers end every frame with an EOL; only a read that brought nothing else is a beat
+        # worth reporting, and one pending report is enough.
+        if frames and only_heartbeats and not self._heartbeat_queued:
+            self._heartbeat_queued = True
+            self.inbox.put(_HEARTBEAT_EVENT)
+
+    def _on_receipt(self, frame: ReceiptFrame) -> None:
+        match self.session.on_receipt(frame):
+            case ("awaited", receipt_id):
+                waiter = self._receipts.get(receipt_id)
+                if waiter is not None:
+                    waiter.done.set()
+            case ("reported", receipt_id):
+                self.inbox.put(ReceiptEvent(receipt_id))
+            case _:
+                pass
+
+    def heartbeat_taken(self) -> None:
+        """Let the next server heart-beat be reported again."""
+        self._heartbeat_queued = False
+
+    async def run_heartbeats(self) -> None:
+        """Send an EOL whenever nothing was written for half the negotiated period."""
+        every = self.intervals.send_every()
+        if every is None:
+            return
+        while self.is_open:
+            wait = self._last_write + every - monotonic()
+            if wait > 0:
+                if await self._over.wait(wait):
+                    return
+                continue
+            try:
+                await self._write(b"\n")
+            except Error:
+                return
+
+    # Ending.
+
+    def _end(self, error: Error) -> None:
+        if self._failure is not None:
+            return
+        if self._disconnect_sent and isinstance(error, ConnectionLostError):
+            # After DISCONNECT the server may close at any moment: that is not a failure.
+            error = NotConnectedError("the client disconnected")
+        self._failure = error
+        self._over.set()
+        for waiter in self._receipts.values():
+            waiter.error = error if isinstance(error, ServerError) else self.failure()
+            waiter.done.set()
+        self.inbox.put(Ended(error))
+
+    async def close(self, timeout: float) -> None:
+        """Send DISCONNECT, wait (bounded) for its RECEIPT, and close; never raises."""
+        with AsyncShieldCancellation():
+            if self.is_open:
+                receipt_id, frame = self.session.disconnect()
+                waiter = _ReceiptWaiter()
+                self._receipts[receipt_id] = waiter
+                try:
+                    await self._write(serialize_frame(frame), last=True)
+                    await waiter.done.wait(timeout)
+                except Error:
+                    pass  # the connection is already over: nothing left to confirm
+            self._end(NotConnectedError("the client disconnected"))
+            await self._stream.aclose()

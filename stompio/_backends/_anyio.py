@@ -1,0 +1,214 @@
+"""The async half of the hand-written pairs, on anyio (asyncio or trio)."""
+
+from __future__ import annotations
+
+import math
+import socket
+from collections import deque
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+
+import anyio
+import anyio.abc
+
+from stompio._errors import ConnectionLostError
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Coroutine, Sequence
+    from types import TracebackType
+
+T = TypeVar("T")
+RECEIVE_SIZE = 256 * 1024
+
+monotonic = anyio.current_time
+
+
+class AsyncStream:
+    """A connected TCP stream; every failure surfaces as ``ConnectionLostError``."""
+
+    def __init__(self, stream: anyio.abc.SocketStream) -> None:
+        self._stream = stream
+
+    @classmethod
+    async def connect(cls, host: str, port: int, timeout: float) -> Self:
+        """Open a TCP connection, bounded by ``timeout`` seconds (``TimeoutError``)."""
+        with anyio.fail_after(timeout):
+            stream = await anyio.connect_tcp(host, port)
+        stream.extra(anyio.abc.SocketAttribute.raw_socket).setsockopt(  # noqa: S610
+            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+        )
+        return cls(stream)
+
+    async def receive(self, timeout: float | None) -> bytes | None:
+        """Read what has arrived: ``b""`` at EOF, ``None`` when ``timeout`` passes first."""
+        try:
+            with anyio.move_on_after(math.inf if timeout is None else timeout):
+                return await self._stream.receive(RECEIVE_SIZE)
+        except anyio.EndOfStream:
+            return b""
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            msg = f"reading from the server failed: {exc!r}"
+            raise ConnectionLostError(msg) from exc
+        return None
+
+    async def send_all(self, data: bytes) -> None:
+        """Write all of ``data``."""
+        try:
+            await self._stream.send(data)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+            msg = f"writing to the server failed: {exc!r}"
+            raise ConnectionLostError(msg) from exc
+
+    async def aclose(self) -> None:
+        """Close the stream now; a task blocked reading it wakes with an error."""
+        with anyio.CancelScope(shield=True):
+            await self._stream.aclose()
+
+
+class AsyncLock:
+    """A lock for tasks."""
+
+    def __init__(self) -> None:
+        self._lock = anyio.Lock()
+
+    async def __aenter__(self) -> None:
+        await self._lock.acquire()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._lock.release()
+
+
+class AsyncEvent:
+    """A one-shot event for tasks, with a bounded wait."""
+
+    def __init__(self) -> None:
+        self._event = anyio.Event()
+
+    def set(self) -> None:
+        """Wake every waiter, now and later."""
+        self._event.set()
+
+    def is_set(self) -> bool:
+        """Tell whether the event was set."""
+        return self._event.is_set()
+
+    async def wait(self, timeout: float | None) -> bool:
+        """Wait until set or ``timeout`` seconds pass (``None``: no bound); True if set."""
+        with anyio.move_on_after(math.inf if timeout is None else timeout):
+            await self._event.wait()
+        return self._event.is_set()
+
+
+class AsyncQueue(Generic[T]):
+    """An unbounded FIFO for the tasks of one event loop: a put never waits, a get is bounded."""
+
+    def __init__(self) -> None:
+        self._items: deque[T] = deque()
+        self._ready = anyio.Event()
+
+    def put(self, item: T) -> None:
+        """Append an item."""
+        self._items.append(item)
+        self._ready.set()
+
+    async def get(self, timeout: float | None) -> T | None:
+        """Take the oldest item, or ``None`` when ``timeout`` seconds pass first."""
+        if not self._items:
+            with anyio.move_on_after(math.inf if timeout is None else timeout):
+                while not self._items:
+                    await self._ready.wait()
+            if not self._items:
+                return None
+        item = self._items.popleft()
+        if not self._items and self._ready.is_set():
+            self._ready = anyio.Event()
+        return item
+
+    def get_nowait(self) -> T | None:
+        """Take the oldest item, or ``None`` when there is none."""
+        return self._items.popleft() if self._items else None
+
+
+class AsyncTaskGroup:
+    """Background tasks that live as long as the group; leaving it cancels and awaits them."""
+
+    def __init__(self) -> None:
+        self._group = anyio.create_task_group()
+
+    async def __aenter__(self) -> Self:
+        await self._group.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._group.cancel_scope.cancel()
+        await self._group.__aexit__(exc_type, exc, traceback)
+
+    def start_soon(self, function: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
+        """Run ``function`` in the background."""
+        self._group.start_soon(function, name=name)
+
+
+class AsyncShieldCancellation:
+    """Shields cleanup from cancellation, so that it runs to its own (bounded) end."""
+
+    def __init__(self) -> None:
+        self._scope = anyio.CancelScope(shield=True)
+
+    def __enter__(self) -> Self:
+        self._scope.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._scope.__exit__(exc_type, exc, traceback)
+
+
+async def async_sleep(seconds: float) -> None:
+    """Sleep for ``seconds``."""
+    await anyio.sleep(seconds)
+
+
+async def first_success(
+    attempts: Sequence[Callable[[], Awaitable[T]]],
+    discard: Callable[[T], Awaitable[None]],
+    stop: AsyncEvent,
+) -> tuple[list[T], list[BaseException | None]]:
+    """Run the attempts concurrently; the first to succeed wins and the others are cancelled.
+
+    Returns the winner in a list (empty when all failed) and each attempt's exception.
+    ``stop`` is set once a winner is known; a success that comes second goes to ``discard``.
+    """
+    winner: list[T] = []
+    errors: list[BaseException | None] = [None] * len(attempts)
+    async with anyio.create_task_group() as group:
+
+        async def run(index: int) -> None:
+            try:
+                result = await attempts[index]()
+            except Exception as exc:  # noqa: BLE001 (each attempt's reason is reported)
+                errors[index] = exc
+                return
+            if winner:
+                with anyio.CancelScope(shield=True):
+                    await discard(result)
+                return
+            winner.append(result)
+            stop.set()
+            group.cancel_scope.cancel()
+
+        for index in range(len(attempts)):
+            group.start_soon(run, index)
+    return winner, errors

@@ -1,0 +1,250 @@
+"""The blocking half of the hand-written pairs: sockets and threads, no anyio."""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import selectors
+import socket
+import threading
+import time
+from typing import TYPE_CHECKING, Generic, Self, TypeVar
+
+from stompio._errors import ConnectionLostError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from types import TracebackType
+
+T = TypeVar("T")
+RECEIVE_SIZE = 256 * 1024
+# Waits are cut into slices this long so that Ctrl-C reaches a thread blocked in them.
+WAIT_SLICE = 0.5
+JOIN_TIMEOUT = 10.0
+
+monotonic = time.monotonic
+
+
+class Stream:
+    """A connected TCP socket; every failure surfaces as ``ConnectionLostError``."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        # The socket stays blocking: one thread reads while others write, and a socket has a
+        # single timeout, so the reader waits in a selector instead of with settimeout().
+        sock.settimeout(None)
+        self._socket = sock
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(sock, selectors.EVENT_READ)
+        self._closed = False
+
+    @classmethod
+    def connect(cls, host: str, port: int, timeout: float) -> Self:
+        """Open a TCP connection, bounded by ``timeout`` seconds (``TimeoutError``)."""
+        sock = socket.create_connection((host, port), timeout=timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(sock)
+
+    def receive(self, timeout: float | None) -> bytes | None:
+        """Read what has arrived: ``b""`` at EOF, ``None`` when ``timeout`` passes first."""
+        try:
+            if not self._selector.select(timeout):
+                return None
+            return self._socket.recv(RECEIVE_SIZE)
+        except (OSError, ValueError) as exc:
+            if self._closed:
+                return b""
+            msg = f"reading from the server failed: {exc!r}"
+            raise ConnectionLostError(msg) from exc
+
+    def send_all(self, data: bytes) -> None:
+        """Write all of ``data``."""
+        try:
+            self._socket.sendall(data)
+        except OSError as exc:
+            msg = f"writing to the server failed: {exc!r}"
+            raise ConnectionLostError(msg) from exc
+
+    def close(self) -> None:
+        """Close the socket now; a thread blocked reading it wakes up.
+
+        Closing alone does not wake a thread blocked in ``recv``; shutting the socket down
+        first does.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(OSError):  # already disconnected: nothing to shut down
+            self._socket.shutdown(socket.SHUT_RDWR)
+        self._socket.close()
+        self._selector.close()
+
+
+class Lock:
+    """A lock for threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._lock.release()
+
+
+class Event:
+    """A one-shot event for threads, with a bounded wait that Ctrl-C interrupts."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        """Wake every waiter, now and later."""
+        self._event.set()
+
+    def is_set(self) -> bool:
+        """Tell whether the event was set."""
+        return self._event.is_set()
+
+    def wait(self, timeout: float | None) -> bool:
+        """Wait until set or ``timeout`` seconds pass (``None``: no bound); True if set."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = WAIT_SLICE if deadline is None else deadline - time.monotonic()
+            if remaining <= 0:
+                return self._event.is_set()
+            if self._event.wait(min(remaining, WAIT_SLICE)):
+                return True
+
+
+class Queue(Generic[T]):
+    """An unbounded FIFO for threads: a put never waits, a get waits with a bound."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[T] = queue.SimpleQueue()
+
+    def put(self, item: T) -> None:
+        """Append an item."""
+        self._queue.put(item)
+
+    def get(self, timeout: float | None) -> T | None:
+        """Take the oldest item, or ``None`` when ``timeout`` seconds pass first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = WAIT_SLICE if deadline is None else deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                return self._queue.get(timeout=min(remaining, WAIT_SLICE))
+            except queue.Empty:
+                continue
+
+    def get_nowait(self) -> T | None:
+        """Take the oldest item, or ``None`` when there is none."""
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return None
+
+
+class TaskGroup:
+    """Background threads that live as long as the group; leaving it joins them.
+
+    The functions must end by themselves once the owner closes what they wait on (a socket,
+    an event); the join is bounded so that a stuck thread cannot hang the caller.
+    """
+
+    def __init__(self) -> None:
+        self._threads: list[threading.Thread] = []
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        deadline = time.monotonic() + JOIN_TIMEOUT
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def start_soon(self, function: Callable[[], None], name: str) -> None:
+        """Run ``function`` in a new daemon thread."""
+        thread = threading.Thread(target=function, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+
+class ShieldCancellation:
+    """Threads cannot be cancelled: cleanup needs no shield here."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None
+
+
+def sleep(seconds: float) -> None:
+    """Sleep for ``seconds``."""
+    time.sleep(seconds)
+
+
+def first_success(
+    attempts: Sequence[Callable[[], T]],
+    discard: Callable[[T], None],
+    stop: Event,
+) -> tuple[list[T], list[BaseException | None]]:
+    """Run the attempts in threads; the first to succeed wins.
+
+    Threads cannot be cancelled, so ``stop`` is set once a winner is known and the attempts
+    give up at their next wait; a success that comes second is passed to ``discard``. Every
+    thread is joined (bounded) before this returns, so none outlives the call.
+    """
+    lock = threading.Lock()
+    finished = threading.Event()
+    winner: list[T] = []
+    errors: list[BaseException | None] = [None] * len(attempts)
+    pending = [len(attempts)]
+
+    def run(index: int) -> None:
+        result: list[T] = []
+        try:
+            result.append(attempts[index]())
+        except Exception as exc:  # noqa: BLE001 (each attempt's reason is reported)
+            errors[index] = exc
+        with lock:
+            won = bool(result) and not winner
+            if won:
+                winner.extend(result)
+                stop.set()
+            pending[0] -= 1
+            if won or pending[0] == 0:
+                finished.set()
+        if result and not won:
+            discard(result[0])
+
+    threads = [
+        threading.Thread(target=run, args=(index,), name=f"stompio-connect-{index}", daemon=True)
+        for index in range(len(attempts))
+    ]
+    for thread in threads:
+        thread.start()
+    while not finished.wait(WAIT_SLICE):
+        pass
+    deadline = time.monotonic() + JOIN_TIMEOUT
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return winner, errors
