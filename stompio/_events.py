@@ -13,9 +13,11 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar
 
+from stompio._frames import MessageFrame
+from stompio._protocol import Transaction
+
 if TYPE_CHECKING:
-    from stompio._frames import ErrorFrame, MessageFrame
-    from stompio._protocol import Transaction
+    from stompio._frames import ErrorFrame
 
 _SettleResultT_co = TypeVar("_SettleResultT_co", covariant=True)
 SettleCommand: TypeAlias = Literal["ACK", "NACK"]
@@ -111,3 +113,7 @@ AsyncListenEvent: TypeAlias = (
     MessageEvent[Coroutine[Any, Any, None]] | ErrorEvent | HeartbeatEvent | ReceiptEvent
 )
 ListenEvent: TypeAlias = MessageEvent[None] | ErrorEvent | HeartbeatEvent | ReceiptEvent
+AsyncSettle: TypeAlias = Callable[
+    [MessageFrame, SettleCommand, Transaction | None], Coroutine[Any, Any, None]
+]
+Settle: TypeAlias = Callable[[MessageFrame, SettleCommand, Transaction | None], None]

@@ -112,13 +112,16 @@ def check_connected(frame: ConnectedFrame) -> None:
 
 
 def connect_error(frame: ErrorFrame) -> UnsupportedProtocolVersion | None:
-    """Recognise an ERROR in reply to CONNECT that says the versions do not match."""
+    """Recognise an ERROR in reply to CONNECT that says the versions do not match.
+
+    Its ``version`` header alone does not tell: RabbitMQ puts one on every ERROR. The short
+    description does: RabbitMQ says "Version mismatch", ActiveMQ "Invalid Protocol version".
+    """
+    message = frame.headers.get("message", "")
     versions = frame.headers.get("version")
-    if versions is not None and PROTOCOL_VERSION not in versions.split(","):
-        return UnsupportedProtocolVersion(versions.split(","))
-    text = frame.headers.get("message", "") + frame.body[:200].decode("utf-8", "replace")
-    if "version" in text.lower() and "protocol" in text.lower():
-        return UnsupportedProtocolVersion([], f": {frame.headers.get('message', '')}")
+    offered = versions.split(",") if versions else []
+    if (versions and PROTOCOL_VERSION not in offered) or "version" in message.lower():
+        return UnsupportedProtocolVersion(offered, f": {message}" if message else "")
     return None
 
 

@@ -58,6 +58,7 @@ class Ended:
 
 InboxItem: TypeAlias = MessageFrame | ErrorEvent | ReceiptEvent | HeartbeatEvent | Ended
 _HEARTBEAT_EVENT = HeartbeatEvent()
+_HANDSHAKE_SLICE = 0.1
 
 
 @dataclass(slots=True)
@@ -105,16 +106,30 @@ class AsyncConnection:
         confirmation_timeout: float,
         max_frame_size: int,
         read_margin: float,
+        stop: AsyncEvent | None = None,
     ) -> Self:
-        """Connect, send CONNECT and wait (bounded) for CONNECTED."""
+        """Connect, send CONNECT and wait (bounded) for CONNECTED.
+
+        Setting ``stop`` abandons the handshake within a fraction of a second.
+        """
         stream = await AsyncStream.connect(server.host, server.port, connect_timeout)
         try:
             await stream.send_all(serialize_frame(connect_frame(server, heartbeat)))
             parser = ServerFrameParser(max_frame_size=max_frame_size)
             deadline = monotonic() + confirmation_timeout
             while True:
+                if stop is not None and stop.is_set():
+                    msg = "another server answered first"
+                    raise NotConnectedError(msg)
                 remaining = deadline - monotonic()
-                data = await stream.receive(remaining) if remaining > 0 else None
+                # Sliced, because a thread blocked here can only notice ``stop`` between reads.
+                data = (
+                    await stream.receive(min(remaining, _HANDSHAKE_SLICE))
+                    if remaining > 0
+                    else None
+                )
+                if data is None and monotonic() < deadline:
+                    continue
                 if data is None:
                     msg = (
                         f"no CONNECTED from {server.host}:{server.port} in {confirmation_timeout} s"

@@ -24,7 +24,13 @@ from stompio._errors import (
     ServerError,
     UnsupportedProtocolVersion,
 )
-from stompio._events import ListenEvent, HeartbeatEvent, MessageEvent, SettleCommand
+from stompio._events import (
+    ListenEvent,
+    Settle,
+    HeartbeatEvent,
+    MessageEvent,
+    SettleCommand,
+)
 from stompio._frames import MessageFrame
 
 if TYPE_CHECKING:
@@ -206,32 +212,18 @@ class Client:
         if receipt_id is not None:
             connection.request(commit, receipt_id, self._receipt_timeout)
 
-    def listen(self) -> Iterator[ListenEvent]:
-        """Yield what the server sends: messages of every subscription, errors, heart-beats.
+    def listen(self) -> Listener:
+        """Iterate over what the server sends: messages of every subscription, errors, beats.
 
-        After an ``ErrorEvent`` or when the connection is lost this raises
+        After an ``ErrorEvent``, or when the connection is lost, the iteration raises
         ``ConnectionLostError``; it ends quietly once the client itself disconnected.
         """
-        connection = self._require_connection()
-        while True:
-            item = connection.inbox.get(None)
-            match item:
-                case MessageFrame():
-                    if connection.session.is_subscribed(item):
-                        yield MessageEvent(item, self._settle)
-                case HeartbeatEvent():
-                    connection.heartbeat_taken()
-                    yield item
-                case Ended():
-                    # Put it back: every later listen() must end the same way.
-                    connection.inbox.put(item)
-                    if isinstance(item.error, NotConnectedError):
-                        return
-                    raise connection.failure()
-                case None:
-                    pass
-                case _:
-                    yield item
+        connection = self._connection
+        if connection is None or self._exit_stack is None:
+            msg = "the client is not connected: use it in a with block"
+            raise NotConnectedError(msg)
+        # Not _require_connection(): what arrived before the end (an ERROR) is still to be read.
+        return Listener(connection, self._settle)
 
     def _settle(
         self, frame: MessageFrame, command: SettleCommand, transaction: Transaction | None
@@ -271,6 +263,7 @@ class Client:
                     confirmation_timeout=self._confirmation_timeout,
                     max_frame_size=self._max_frame_size,
                     read_margin=self._read_timeout,
+                    stop=stop,
                 )
             except (ServerError, UnsupportedProtocolVersion):
                 raise  # the server answered: asking again gets the same answer
@@ -283,6 +276,47 @@ class Client:
 
     def _discard(self, connection: Connection) -> None:
         connection.close(self._disconnect_timeout)
+
+
+class Listener:
+    """What a client's ``listen()`` returns: an iterator over server events.
+
+    A plain iterator object rather than a generator: leaving the loop early needs no
+    finalisation, which trio would otherwise insist on.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        settle: Settle,
+    ) -> None:
+        self._connection = connection
+        self._settle = settle
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> ListenEvent:
+        connection = self._connection
+        while True:
+            item = connection.inbox.get(None)
+            match item:
+                case MessageFrame():
+                    if connection.session.is_subscribed(item):
+                        return MessageEvent(item, self._settle)
+                case HeartbeatEvent():
+                    connection.heartbeat_taken()
+                    return item
+                case Ended():
+                    # Put it back: every later iteration must end the same way.
+                    connection.inbox.put(item)
+                    if isinstance(item.error, NotConnectedError):
+                        raise StopAsyncIteration
+                    raise connection.failure()
+                case None:
+                    pass
+                case _:
+                    return item
 
 
 def _check_servers(servers: Sequence[ConnectionParameters]) -> tuple[ConnectionParameters, ...]:
