@@ -59,7 +59,7 @@ RULES: Final[tuple[tuple[str, str], ...]] = (
     (r"__anext__", "__next__"),
     (r"\baclose\b", "close"),
     (r"\bAsyncIterator\b", "Iterator"),
-    (r"\bAsyncGenerator\b", "Generator"),
+    (r"\bStopAsyncIteration\b", "StopIteration"),
     (r"\bAsyncExitStack\b", "ExitStack"),
     (r"\basynccontextmanager\b", "contextmanager"),
     (r"\bstompio\._async\b", "stompio._sync"),

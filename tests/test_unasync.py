@@ -51,7 +51,7 @@ RULE_EXAMPLES = [
     ("async def __anext__(self) -> Frame: ...", "def __next__(self) -> Frame: ..."),
     ("await stream.aclose()", "stream.close()"),
     ("def frames(self) -> AsyncIterator[Frame]: ...", "def frames(self) -> Iterator[Frame]: ..."),
-    ("from collections.abc import AsyncGenerator", "from collections.abc import Generator"),
+    ("raise StopAsyncIteration", "raise StopIteration"),
     (
         "from contextlib import AsyncExitStack, asynccontextmanager",
         "from contextlib import ExitStack, contextmanager",

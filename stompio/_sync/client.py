@@ -311,7 +311,7 @@ class Listener:
                     # Put it back: every later iteration must end the same way.
                     connection.inbox.put(item)
                     if isinstance(item.error, NotConnectedError):
-                        raise StopAsyncIteration
+                        raise StopIteration
                     raise connection.failure()
                 case None:
                     pass

@@ -1,0 +1,42 @@
+# Source of truth: scripts/unasync.py generates tests/_sync/__init__.py from this file.
+"""The client suite, written once for both faces, and the helpers its modules share."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+import stompio
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from stompio._events import AsyncListenEvent
+
+SettleResultT = TypeVar("SettleResultT")
+
+
+async def next_event(client: stompio.AsyncClient) -> AsyncListenEvent:
+    """Return the next event of ``client.listen()`` that is not a heart-beat."""
+    async for event in client.listen():
+        if not isinstance(event, stompio.HeartbeatEvent):
+            return event
+    msg = "listen() ended without an event"
+    raise AssertionError(msg)
+
+
+async def next_message(
+    events: AsyncIterator[
+        stompio.MessageEvent[SettleResultT]
+        | stompio.ErrorEvent
+        | stompio.HeartbeatEvent
+        | stompio.ReceiptEvent
+    ],
+) -> stompio.MessageEvent[SettleResultT]:
+    """Return the next event of ``events`` (a ``listen()``) that is not a heart-beat: a message."""
+    async for event in events:
+        if isinstance(event, stompio.HeartbeatEvent):
+            continue
+        assert isinstance(event, stompio.MessageEvent), event
+        return event
+    msg = "listen() ended without a message"
+    raise AssertionError(msg)

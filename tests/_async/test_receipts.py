@@ -1,0 +1,126 @@
+# Source of truth: scripts/unasync.py generates tests/_sync/test_receipts.py from this file.
+"""RECEIPT: correlated by id, in any order; unknown and duplicate ids ignored."""
+
+from __future__ import annotations
+
+import pytest
+
+import stompio
+from stompio._frames import SendFrame, SubscribeFrame
+from tests._async import next_event
+from tests.stomp_server import (
+    ServerConnection,
+    StompTestServer,
+    accept_connect,
+    client_options,
+    message_frame,
+    receipt_frame,
+    serve_until_disconnect,
+)
+
+
+@pytest.mark.anyio
+async def test_r03_receipts_out_of_order_resolve_by_id() -> None:
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        named = conn.expect(SendFrame)
+        awaited = conn.expect(SendFrame)
+        # RabbitMQ confirms a SEND late: the later frame's RECEIPT comes first.
+        conn.send(receipt_frame(awaited.headers["receipt"]))
+        conn.send(receipt_frame(named.headers["receipt"]))
+        serve_until_disconnect(conn)
+
+    with StompTestServer(script) as server:
+        async with stompio.AsyncClient(**client_options(server)) as client:
+            await client.send(b"1", "/queue/a", receipt="r1")
+            await client.send(b"2", "/queue/a", receipt=True)
+            assert await next_event(client) == stompio.ReceiptEvent("r1")
+
+
+@pytest.mark.anyio
+async def test_r02_unknown_and_duplicate_receipts_are_ignored() -> None:
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        subscription = conn.expect(SubscribeFrame).headers["id"]
+        conn.expect(SendFrame)
+        conn.send(
+            receipt_frame("nobody-asked")
+            + receipt_frame("r1")
+            + receipt_frame("r1")
+            + message_frame(subscription, b"end")
+        )
+        serve_until_disconnect(conn)
+
+    with StompTestServer(script) as server:
+        async with (
+            stompio.AsyncClient(**client_options(server)) as client,
+            client.subscribe("/queue/a", ack="auto"),
+        ):
+            await client.send(b"1", "/queue/a", receipt="r1")
+            assert await next_event(client) == stompio.ReceiptEvent("r1")
+            event = await next_event(client)
+            assert isinstance(event, stompio.MessageEvent)
+            assert event.body == b"end"
+
+
+@pytest.mark.anyio
+async def test_h03_a_message_carrying_receipt_is_not_a_receipt() -> None:
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        subscription = conn.expect(SubscribeFrame).headers["id"]
+        for _ in range(2):
+            receipt = conn.expect(SendFrame).headers["receipt"]
+            # RabbitMQ copies the SEND's receipt header into the MESSAGE it delivers.
+            conn.send(message_frame(subscription, b"echo", headers={"receipt": receipt}))
+        conn.send(receipt_frame("named"))
+        serve_until_disconnect(conn)
+
+    with StompTestServer(script) as server:
+        options = client_options(server, receipt_timeout=0.3)
+        async with (
+            stompio.AsyncClient(**options) as client,
+            client.subscribe("/queue/a", ack="auto"),
+        ):
+            await client.send(b"1", "/queue/a", receipt="named")
+            with pytest.raises(stompio.ReceiptTimeoutError):
+                await client.send(b"2", "/queue/a", receipt=True)
+            first = await next_event(client)
+            assert isinstance(first, stompio.MessageEvent)
+            assert first.headers["receipt"] == "named"
+            second = await next_event(client)
+            assert isinstance(second, stompio.MessageEvent)
+            assert await next_event(client) == stompio.ReceiptEvent("named")
+
+
+@pytest.mark.anyio
+async def test_r01_receipt_without_id_ends_the_connection() -> None:
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        conn.expect(SendFrame)
+        conn.send(b"RECEIPT\n\n\x00")
+        conn.wait_closed()
+
+    with StompTestServer(script) as server:
+        async with stompio.AsyncClient(**client_options(server)) as client:
+            with pytest.raises(stompio.ConnectionLostError) as caught:
+                await client.send(b"x", "/queue/a", receipt=True)
+            assert isinstance(caught.value.__cause__, stompio.ProtocolError)
+            with pytest.raises(stompio.ConnectionLostError):
+                await next_event(client)
+
+
+@pytest.mark.anyio
+async def test_r04_er04_a_lost_connection_fails_the_pending_receipt() -> None:
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        conn.expect(SendFrame)
+        conn.close()
+
+    with StompTestServer(script) as server:
+        async with stompio.AsyncClient(**client_options(server)) as client:
+            with pytest.raises(stompio.ConnectionLostError):
+                await client.send(b"x", "/queue/a", receipt=True)
+            with pytest.raises(stompio.ConnectionLostError):
+                await next_event(client)
+            with pytest.raises(stompio.ConnectionLostError):
+                await client.send(b"y", "/queue/a")

@@ -1,0 +1,249 @@
+"""Threads, which only the blocking client has: sharing, closing, Ctrl-C, no anyio."""
+
+from __future__ import annotations
+
+import _thread
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+import stompio
+from stompio._frames import DisconnectFrame, SendFrame, SubscribeFrame
+from tests.stomp_server import (
+    Broker,
+    ServerConnection,
+    Signal,
+    StompTestServer,
+    accept_connect,
+    client_options,
+    serve,
+    serve_until_disconnect,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+JOIN = 5.0
+THREADS = 8
+SENDS_PER_THREAD = 50
+PAYLOAD = bytes(range(256)) * 4
+
+
+@pytest.fixture
+def client_threads() -> Callable[[], list[str]]:
+    """The client threads started since the test began and still alive (by name)."""
+    before = set(threading.enumerate())
+
+    def alive() -> list[str]:
+        return [
+            thread.name
+            for thread in threading.enumerate()
+            if thread.name.startswith("stompio-") and thread not in before
+        ]
+
+    return alive
+
+
+def test_threads_sending_at_once_never_interleave_frames() -> None:
+    errors: list[BaseException] = []
+    start = threading.Barrier(THREADS)
+
+    def sender(client: stompio.Client, number: int) -> None:
+        try:
+            start.wait(JOIN)
+            for index in range(SENDS_PER_THREAD):
+                body = f"{number}-{index}-".encode() + PAYLOAD
+                client.send(body, "/queue/a", receipt=index % 10 == 0)
+        except BaseException as exc:  # noqa: BLE001 (reported in the test's thread)
+            errors.append(exc)
+
+    with StompTestServer(serve) as server:
+        options = client_options(server, heartbeat=stompio.Heartbeat(20, 0))
+        with stompio.Client(**options) as client:
+            threads = [
+                threading.Thread(target=sender, args=(client, number), name=f"sender-{number}")
+                for number in range(THREADS)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(JOIN * 4)
+            assert not [thread for thread in threads if thread.is_alive()]
+    assert errors == []
+    sends = [frame for frame in server.connection().frames if isinstance(frame, SendFrame)]
+    assert len(sends) == THREADS * SENDS_PER_THREAD
+    assert all(frame.body.endswith(PAYLOAD) for frame in sends)
+    expected = {f"{n}-{i}-".encode() for n in range(THREADS) for i in range(SENDS_PER_THREAD)}
+    assert {frame.body[: -len(PAYLOAD)] for frame in sends} == expected
+
+
+def test_leaving_the_client_ends_a_listen_in_another_thread() -> None:
+    outcome: list[object] = []
+    listening = Signal()
+
+    def listener(client: stompio.Client) -> None:
+        try:
+            listening.set()
+            outcome.extend(client.listen())
+            outcome.append("ended")
+        except BaseException as exc:  # noqa: BLE001 (reported in the test's thread)
+            outcome.append(exc)
+
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        conn.expect(SubscribeFrame)
+        serve_until_disconnect(conn)
+
+    with StompTestServer(script) as server:
+        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0))
+        with stompio.Client(**options) as client, client.subscribe("/queue/a"):
+            thread = threading.Thread(target=listener, args=(client,), name="listener")
+            thread.start()
+            assert listening.wait(JOIN)
+        thread.join(JOIN)
+        assert not thread.is_alive()
+    assert outcome == ["ended"]
+
+
+@pytest.mark.parametrize(
+    "heartbeat",
+    [stompio.Heartbeat(0, 0), stompio.Heartbeat(100, 100)],
+    ids=["beats-off", "beats-on"],
+)
+def test_no_client_thread_outlives_the_client(
+    heartbeat: stompio.Heartbeat, client_threads: Callable[[], list[str]]
+) -> None:
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn, "100,100")
+        serve_until_disconnect(conn)
+
+    with StompTestServer(script) as server:
+        # Several rounds: closing must wake the reader every time, not just usually.
+        for _ in range(5):
+            with stompio.Client(**client_options(server, heartbeat=heartbeat)) as client:
+                client.send(b"x", "/queue/a", receipt=True)
+            assert client_threads() == []
+
+
+def test_no_client_thread_outlives_a_failed_connect(
+    client_threads: Callable[[], list[str]],
+) -> None:
+    def silent(conn: ServerConnection) -> None:
+        conn.wait_closed()
+
+    with StompTestServer(silent) as server:
+        options = client_options(server, connection_confirmation_timeout=0.1)
+        with pytest.raises(stompio.FailedAllConnectAttemptsError):
+            stompio.Client(**options).__enter__()
+    assert client_threads() == []
+
+
+def test_no_client_thread_outlives_a_lost_connection(
+    client_threads: Callable[[], list[str]],
+) -> None:
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        conn.expect(SendFrame)
+        conn.close()
+
+    with StompTestServer(script) as server:
+        with (
+            stompio.Client(**client_options(server)) as client,
+            pytest.raises(stompio.ConnectionLostError),
+        ):
+            client.send(b"x", "/queue/a", receipt=True)
+        assert client_threads() == []
+
+
+def test_keyboard_interrupt_in_the_block_still_disconnects(
+    client_threads: Callable[[], list[str]],
+) -> None:
+    sent = Signal()
+
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        conn.expect(SendFrame)
+        sent.set()
+        serve_until_disconnect(conn)
+
+    def interrupt_when_sent() -> None:
+        if sent.wait(JOIN):
+            _thread.interrupt_main()
+
+    with StompTestServer(script) as server:
+        interrupter = threading.Thread(target=interrupt_when_sent, name="interrupter")
+        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0))
+        # The interrupt lands in the loop, and must get through the with block.
+        with pytest.raises(KeyboardInterrupt), stompio.Client(**options) as client:  # noqa: PT012
+            interrupter.start()
+            client.send(b"x", "/queue/a")
+            # Blocks until Ctrl-C: the wait is sliced, so the interrupt gets through.
+            for event in client.listen():
+                pytest.fail(f"nothing was due, got {event!r}")
+        interrupter.join(JOIN)
+    assert isinstance(server.connection().frames[-1], DisconnectFrame)
+    assert client_threads() == []
+
+
+NO_ANYIO = textwrap.dedent(
+    """
+    import importlib.abc
+    import sys
+
+
+    class RefuseAnyio(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "anyio" or name.startswith("anyio."):
+                raise ModuleNotFoundError(f"No module named {name!r} (hidden by the test)")
+            return None
+
+
+    sys.meta_path.insert(0, RefuseAnyio())
+
+    import stompio
+
+    port = int(sys.argv[1])
+    server = stompio.ConnectionParameters("127.0.0.1", port, login="guest", passcode="guest")
+    with stompio.Client([server], disconnect_timeout=2) as client:
+        with client.subscribe("/queue/a", ack="client-individual"):
+            client.send("héllo", "/queue/a", receipt=True)
+            for event in client.listen():
+                assert isinstance(event, stompio.MessageEvent), event
+                assert event.body == "héllo".encode()
+                event.ack()
+                break
+    try:
+        stompio.AsyncClient
+    except ModuleNotFoundError:
+        pass
+    else:
+        raise AssertionError("AsyncClient imported without anyio")
+    assert not [name for name in sys.modules if name.split(".")[0] in {"anyio", "trio"}]
+    print("round trip without anyio: ok")
+    """
+)
+
+
+def test_the_blocking_client_works_without_anyio() -> None:
+    broker = Broker()
+    with StompTestServer(broker) as server:
+        environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+        result = subprocess.run(  # noqa: S603 (our own interpreter, our own script)
+            [sys.executable, "-c", NO_ANYIO, str(server.port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=environment,
+            cwd=ROOT,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "round trip without anyio: ok"
+    assert len(broker.acks) == 1
