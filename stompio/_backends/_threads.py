@@ -46,15 +46,22 @@ class Stream:
 
     def receive(self, timeout: float | None) -> bytes | None:
         """Read what has arrived: ``b""`` at EOF, ``None`` when ``timeout`` passes first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            if not self._selector.select(timeout):
-                return None
-            return self._socket.recv(RECEIVE_SIZE)
+            # Sliced: close() from another thread may unregister the socket before the select
+            # starts, and then nothing would wake it.
+            while not self._closed:
+                remaining = WAIT_SLICE if deadline is None else deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                if self._selector.select(min(remaining, WAIT_SLICE)):
+                    return self._socket.recv(RECEIVE_SIZE)
         except (OSError, ValueError) as exc:
             if self._closed:
                 return b""
             msg = f"reading from the server failed: {exc!r}"
             raise ConnectionLostError(msg) from exc
+        return b""
 
     def send_all(self, data: bytes) -> None:
         """Write all of ``data``."""
