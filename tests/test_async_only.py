@@ -65,11 +65,6 @@ async def test_cancelling_a_receipt_wait_leaves_the_client_usable() -> None:
             await client.send(b"confirmed", "/queue/a", receipt=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client bug: the cancelled scope also cancels the reader task, whose finally closes "
-    "the stream before __aexit__ can write DISCONNECT (stompio/_async/connection.py run_reader)",
-)
 async def test_cancelling_the_holder_of_the_client_still_disconnects() -> None:
     def script(conn: ServerConnection) -> None:
         accept_connect(conn, "0,100")
@@ -95,11 +90,6 @@ async def test_cancelling_the_holder_of_the_client_still_disconnects() -> None:
     assert isinstance(server.connection().frames[-1], DisconnectFrame)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client bug: the cancelled scope also cancels the reader task, whose finally closes "
-    "the stream before __aexit__ can write DISCONNECT (stompio/_async/connection.py run_reader)",
-)
 async def test_cancelling_the_holder_waits_for_the_disconnect_receipt() -> None:
     def script(conn: ServerConnection) -> None:
         accept_connect(conn)

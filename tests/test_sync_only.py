@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import _thread
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -175,7 +175,9 @@ def test_keyboard_interrupt_in_the_block_still_disconnects(
 
     def interrupt_when_sent() -> None:
         if sent.wait(JOIN):
-            _thread.interrupt_main()
+            # A real signal, as Ctrl-C sends: interrupt_main() would only schedule the
+            # handler, which a thread blocked in a lock never runs.
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
 
     with StompTestServer(script) as server:
         interrupter = threading.Thread(target=interrupt_when_sent, name="interrupter")
@@ -184,7 +186,7 @@ def test_keyboard_interrupt_in_the_block_still_disconnects(
         with pytest.raises(KeyboardInterrupt), stompio.Client(**options) as client:  # noqa: PT012
             interrupter.start()
             client.send(b"x", "/queue/a")
-            # Blocks until Ctrl-C: the wait is sliced, so the interrupt gets through.
+            # Blocks until Ctrl-C, with no timed wake-ups: the signal itself must get through.
             for event in client.listen():
                 pytest.fail(f"nothing was due, got {event!r}")
         interrupter.join(JOIN)

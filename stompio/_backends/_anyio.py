@@ -31,8 +31,15 @@ class AsyncStream:
     @classmethod
     async def connect(cls, host: str, port: int, timeout: float) -> Self:
         """Open a TCP connection, bounded by ``timeout`` seconds (``TimeoutError``)."""
-        with anyio.fail_after(timeout):
-            stream = await anyio.connect_tcp(host, port)
+        try:
+            with anyio.fail_after(timeout):
+                stream = await anyio.connect_tcp(host, port)
+        except OSError as exc:
+            # anyio wraps the reason ("connection refused") in a generic OSError; the blocking
+            # face reports the reason itself, and so does this one.
+            if type(exc) is OSError and isinstance(exc.__cause__, OSError):
+                raise exc.__cause__ from None
+            raise
         stream.extra(anyio.abc.SocketAttribute.raw_socket).setsockopt(  # noqa: S610
             socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
         )

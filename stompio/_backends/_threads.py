@@ -6,6 +6,7 @@ import contextlib
 import queue
 import selectors
 import socket
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Generic, Self, TypeVar
@@ -18,8 +19,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 RECEIVE_SIZE = 256 * 1024
-# Waits are cut into slices this long so that Ctrl-C reaches a thread blocked in them.
-WAIT_SLICE = 0.5
+# On POSIX a blocked lock acquire lets Ctrl-C through; Windows needs the waits cut into slices.
+WAIT_SLICE = 0.5 if sys.platform == "win32" else None
 JOIN_TIMEOUT = 10.0
 
 monotonic = time.monotonic
@@ -35,6 +36,8 @@ class Stream:
         self._socket = sock
         self._selector = selectors.DefaultSelector()
         self._selector.register(sock, selectors.EVENT_READ)
+        self._state = threading.Lock()
+        self._reading = False
         self._closed = False
 
     @classmethod
@@ -45,23 +48,28 @@ class Stream:
         return cls(sock)
 
     def receive(self, timeout: float | None) -> bytes | None:
-        """Read what has arrived: ``b""`` at EOF, ``None`` when ``timeout`` passes first."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+        """Read what has arrived: ``b""`` at EOF, ``None`` when ``timeout`` passes first.
+
+        One thread at a time may read.
+        """
+        with self._state:
+            if self._closed:
+                return b""
+            self._reading = True
         try:
-            # Sliced: close() from another thread may unregister the socket before the select
-            # starts, and then nothing would wake it.
-            while not self._closed:
-                remaining = WAIT_SLICE if deadline is None else deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                if self._selector.select(min(remaining, WAIT_SLICE)):
-                    return self._socket.recv(RECEIVE_SIZE)
+            if not self._selector.select(timeout):
+                return None
+            return self._socket.recv(RECEIVE_SIZE)
         except (OSError, ValueError) as exc:
             if self._closed:
                 return b""
             msg = f"reading from the server failed: {exc!r}"
             raise ConnectionLostError(msg) from exc
-        return b""
+        finally:
+            with self._state:
+                self._reading = False
+                if self._closed:
+                    self._release()
 
     def send_all(self, data: bytes) -> None:
         """Write all of ``data``."""
@@ -72,18 +80,23 @@ class Stream:
             raise ConnectionLostError(msg) from exc
 
     def close(self) -> None:
-        """Close the socket now; a thread blocked reading it wakes up.
+        """Close the socket now; a thread blocked reading it wakes up with ``b""``.
 
-        Closing alone does not wake a thread blocked in ``recv``; shutting the socket down
-        first does.
+        The shutdown wakes a reader's select; the reader then releases the descriptors
+        itself, so none is closed (and its number reused) under a select still using it.
         """
-        if self._closed:
-            return
-        self._closed = True
-        with contextlib.suppress(OSError):  # already disconnected: nothing to shut down
-            self._socket.shutdown(socket.SHUT_RDWR)
-        self._socket.close()
+        with self._state:
+            if self._closed:
+                return
+            self._closed = True
+            with contextlib.suppress(OSError):  # already disconnected: nothing to shut down
+                self._socket.shutdown(socket.SHUT_RDWR)
+            if not self._reading:
+                self._release()
+
+    def _release(self) -> None:
         self._selector.close()
+        self._socket.close()
 
 
 class Lock:
@@ -122,10 +135,10 @@ class Event:
         """Wait until set or ``timeout`` seconds pass (``None``: no bound); True if set."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            remaining = WAIT_SLICE if deadline is None else deadline - time.monotonic()
-            if remaining <= 0:
+            remaining = _next_wait(deadline)
+            if remaining is not None and remaining <= 0:
                 return self._event.is_set()
-            if self._event.wait(min(remaining, WAIT_SLICE)):
+            if self._event.wait(remaining):
                 return True
 
 
@@ -143,11 +156,11 @@ class Queue(Generic[T]):
         """Take the oldest item, or ``None`` when ``timeout`` seconds pass first."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            remaining = WAIT_SLICE if deadline is None else deadline - time.monotonic()
-            if remaining <= 0:
+            remaining = _next_wait(deadline)
+            if remaining is not None and remaining <= 0:
                 return None
             try:
-                return self._queue.get(timeout=min(remaining, WAIT_SLICE))
+                return self._queue.get(timeout=remaining)
             except queue.Empty:
                 continue
 
@@ -204,6 +217,14 @@ class ShieldCancellation:
         return None
 
 
+def _next_wait(deadline: float | None) -> float | None:
+    """How long the next wait may block: up to ``deadline``, in slices where needed."""
+    remaining = None if deadline is None else deadline - time.monotonic()
+    if WAIT_SLICE is None:
+        return remaining
+    return WAIT_SLICE if remaining is None else min(remaining, WAIT_SLICE)
+
+
 def sleep(seconds: float) -> None:
     """Sleep for ``seconds``."""
     time.sleep(seconds)
@@ -250,7 +271,7 @@ def first_success(
     for thread in threads:
         thread.start()
     while not finished.wait(WAIT_SLICE):
-        pass
+        pass  # only on Windows: a wait without a bound lets Ctrl-C through elsewhere
     deadline = time.monotonic() + JOIN_TIMEOUT
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))

@@ -211,18 +211,23 @@ class Connection:
         callers reach the wire in the order they were counted.
         """
         with self._write_lock:
+            self._check_open()
             frame = self.session.settle(message, command, transaction)
             self._send_locked(serialize_frame(frame))
 
     def _write(self, data: bytes, *, last: bool = False) -> None:
         with self._write_lock:
-            self._send_locked(data)
-            # Still under the lock: no heart-beat may follow the DISCONNECT.
+            self._check_open()
+            # Set before the bytes leave, under the lock: the server may close as soon as it
+            # has the DISCONNECT, and no heart-beat may follow it.
             self._disconnect_sent = last
+            self._send_locked(data)
 
-    def _send_locked(self, data: bytes) -> None:
+    def _check_open(self) -> None:
         if not self.is_open:
             raise self.failure() if self._failure else NotConnectedError("DISCONNECT was sent")
+
+    def _send_locked(self, data: bytes) -> None:
         try:
             self._stream.send_all(data)
         except BaseException as exc:
@@ -236,7 +241,15 @@ class Connection:
     # Background work: the reader and the heart-beat sender.
 
     def run_reader(self) -> None:
-        """Read and dispatch frames until the connection is over."""
+        """Read and dispatch frames until the connection is over.
+
+        Shielded: a cancelled owner still sends DISCONNECT and needs the reader for the
+        RECEIPT; the reader ends when the connection ends, and ``close()`` ends it.
+        """
+        with ShieldCancellation():
+            self._read_until_over()
+
+    def _read_until_over(self) -> None:
         try:
             self._dispatch(self._early_frames)
             tolerance = self.intervals.silence_tolerance(self._read_margin)
@@ -299,10 +312,18 @@ class Connection:
         self._heartbeat_queued = False
 
     def run_heartbeats(self) -> None:
-        """Send an EOL whenever nothing was written for half the negotiated period."""
+        """Send an EOL whenever nothing was written for half the negotiated period.
+
+        Shielded like the reader: cut in the middle of a write, it would break the connection
+        that ``close()`` is about to end cleanly.
+        """
         every = self.intervals.send_every()
         if every is None:
             return
+        with ShieldCancellation():
+            self._beat_until_over(every)
+
+    def _beat_until_over(self, every: float) -> None:
         while self.is_open:
             wait = self._last_write + every - monotonic()
             if wait > 0:
