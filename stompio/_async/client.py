@@ -100,7 +100,7 @@ class AsyncClient:
             tasks = await exit_stack.enter_async_context(AsyncTaskGroup())
             exit_stack.push_async_callback(connection.close, self._disconnect_timeout)
             tasks.start_soon(connection.run_reader, "stompio-reader")
-            tasks.start_soon(connection.run_heartbeats, "stompio-heartbeat")
+            tasks.start_soon(connection.run_writer, "stompio-writer")
         except BaseException:
             await connection.close(self._disconnect_timeout)
             await exit_stack.aclose()

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self, TypeAlias
 
 from stompio._backends._anyio import (
+    COALESCE_WRITES,
+    OUTBOX_LIMIT,
+    AsyncCriticalSection,
     AsyncEvent,
     AsyncLock,
     AsyncQueue,
@@ -88,9 +92,12 @@ class AsyncConnection:
         self._parser = parser
         self._early_frames = early_frames
         self._read_margin = read_margin
-        self._write_lock = AsyncLock()
+        self._state = AsyncCriticalSection()
+        self._send_lock = AsyncLock()
+        self._outbox: list[bytes] = []
+        self._outbox_size = 0
         self._last_write = monotonic()
-        self._over = AsyncEvent()
+        self._writer_wake = AsyncEvent()
         self._failure: Error | None = None
         self._disconnect_sent = False
         self._heartbeat_queued = False
@@ -207,27 +214,56 @@ class AsyncConnection:
     ) -> None:
         """Send the ACK or NACK for a message.
 
-        The bookkeeping happens under the write lock, so that cumulative acks from several
-        callers reach the wire in the order they were counted.
+        Counted and queued in one step, so that cumulative acks from several callers reach
+        the wire in the order they were counted.
         """
-        async with self._write_lock:
+        with self._state:
             self._check_open()
             frame = self.session.settle(message, command, transaction)
-            await self._send_locked(serialize_frame(frame))
+            self._queue(serialize_frame(frame))
+        await self._after_queue()
 
     async def _write(self, data: bytes, *, last: bool = False) -> None:
-        async with self._write_lock:
+        with self._state:
             self._check_open()
-            # Set before the bytes leave, under the lock: the server may close as soon as it
-            # has the DISCONNECT, and no heart-beat may follow it.
+            # Set before the bytes leave: the server may close as soon as it has the
+            # DISCONNECT, and nothing may follow it.
             self._disconnect_sent = last
-            await self._send_locked(data)
+            self._queue(data)
+        if last:
+            await self._flush()
+        else:
+            await self._after_queue()
 
     def _check_open(self) -> None:
         if not self.is_open:
             raise self.failure() if self._failure else NotConnectedError("DISCONNECT was sent")
 
-    async def _send_locked(self, data: bytes) -> None:
+    def _queue(self, data: bytes) -> None:
+        self._outbox.append(data)
+        self._outbox_size += len(data)
+
+    async def _after_queue(self) -> None:
+        if COALESCE_WRITES and self._outbox_size < OUTBOX_LIMIT:
+            # The writer sends everything queued in this loop turn with one system call.
+            self._writer_wake.set()
+        else:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        # Whoever holds the socket also sends what others queued meanwhile: under load,
+        # frames leave in batches; a lone frame leaves at once.
+        async with self._send_lock:
+            while True:
+                with self._state:
+                    if not self._outbox:
+                        return
+                    data = b"".join(self._outbox)
+                    self._outbox.clear()
+                    self._outbox_size = 0
+                await self._send(data)
+
+    async def _send(self, data: bytes) -> None:
         try:
             await self._stream.send_all(data)
         except BaseException as exc:
@@ -238,7 +274,7 @@ class AsyncConnection:
             raise
         self._last_write = monotonic()
 
-    # Background work: the reader and the heart-beat sender.
+    # Background work: the reader and the writer.
 
     async def run_reader(self) -> None:
         """Read and dispatch frames until the connection is over.
@@ -311,29 +347,33 @@ class AsyncConnection:
         """Let the next server heart-beat be reported again."""
         self._heartbeat_queued = False
 
-    async def run_heartbeats(self) -> None:
-        """Send an EOL whenever nothing was written for half the negotiated period.
+    async def run_writer(self) -> None:
+        """Send what was queued, and an EOL whenever nothing was written for a while.
 
-        Shielded like the reader: cut in the middle of a write, it would break the connection
-        that ``close()`` is about to end cleanly.
+        The while is half the negotiated heart-beat period. Shielded like the reader: cut in
+        the middle of a write, it would break the connection that ``close()`` ends cleanly.
         """
         every = self.intervals.send_every()
-        if every is None:
+        if every is None and not COALESCE_WRITES:
             return
-        with AsyncShieldCancellation():
-            await self._beat_until_over(every)
+        # An Error means _send() ended the connection: callers learn why from failure().
+        with AsyncShieldCancellation(), contextlib.suppress(Error):
+            await self._write_until_over(every)
 
-    async def _beat_until_over(self, every: float) -> None:
-        while self.is_open:
-            wait = self._last_write + every - monotonic()
-            if wait > 0:
-                if await self._over.wait(wait):
-                    return
-                continue
-            try:
-                await self._write(b"\n")
-            except Error:
+    async def _write_until_over(self, every: float | None) -> None:
+        while True:
+            # A new event before the state is checked: a wake-up cannot fall in between.
+            wake = self._writer_wake = AsyncEvent()
+            if not self.is_open:
                 return
+            await self._flush()
+            wait = None if every is None else self._last_write + every - monotonic()
+            if wait is not None and wait <= 0:
+                with self._state:
+                    self._check_open()
+                    self._queue(b"\n")
+                continue
+            await wake.wait(wait)
 
     # Ending.
 
@@ -344,7 +384,7 @@ class AsyncConnection:
             # After DISCONNECT the server may close at any moment: that is not a failure.
             error = NotConnectedError("the client disconnected")
         self._failure = error
-        self._over.set()
+        self._writer_wake.set()
         for waiter in self._receipts.values():
             waiter.error = error if isinstance(error, ServerError) else self.failure()
             waiter.done.set()

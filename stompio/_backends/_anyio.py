@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 RECEIVE_SIZE = 256 * 1024
 
+# Writes are queued and sent once per loop turn, up to this many bytes at a time.
+COALESCE_WRITES = True
+OUTBOX_LIMIT = 256 * 1024
+
 monotonic = anyio.current_time
 
 
@@ -72,10 +76,10 @@ class AsyncStream:
 
 
 class AsyncLock:
-    """A lock for tasks."""
+    """A lock for tasks, held across awaits; taking a free one does not yield."""
 
     def __init__(self) -> None:
-        self._lock = anyio.Lock()
+        self._lock = anyio.Lock(fast_acquire=True)
 
     async def __aenter__(self) -> None:
         await self._lock.acquire()
@@ -87,6 +91,21 @@ class AsyncLock:
         traceback: TracebackType | None,
     ) -> None:
         self._lock.release()
+
+
+class AsyncCriticalSection:
+    """Guards a section without awaits: tasks switch only at an await, so it needs nothing."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None
 
 
 class AsyncEvent:

@@ -22,6 +22,10 @@ RECEIVE_SIZE = 256 * 1024
 # On POSIX a blocked lock acquire lets Ctrl-C through; Windows needs the waits cut into slices.
 WAIT_SLICE = 0.5 if sys.platform == "win32" else None
 JOIN_TIMEOUT = 10.0
+# A blocking call returns once its bytes are written; under contention, whoever holds the
+# socket sends what the others queued, so nothing waits for a loop turn that does not exist.
+COALESCE_WRITES = False
+OUTBOX_LIMIT = 0
 
 monotonic = time.monotonic
 
@@ -101,6 +105,24 @@ class Stream:
 
 class Lock:
     """A lock for threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._lock.release()
+
+
+class CriticalSection:
+    """Guards a short section without I/O against the other threads."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -100,7 +100,7 @@ class Client:
             tasks = exit_stack.enter_context(TaskGroup())
             exit_stack.callback(connection.close, self._disconnect_timeout)
             tasks.start_soon(connection.run_reader, "stompio-reader")
-            tasks.start_soon(connection.run_heartbeats, "stompio-heartbeat")
+            tasks.start_soon(connection.run_writer, "stompio-writer")
         except BaseException:
             connection.close(self._disconnect_timeout)
             exit_stack.close()

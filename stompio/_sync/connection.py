@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self, TypeAlias
 
 from stompio._backends._threads import (
+    COALESCE_WRITES,
+    OUTBOX_LIMIT,
+    CriticalSection,
     Event,
     Lock,
     Queue,
@@ -88,9 +92,12 @@ class Connection:
         self._parser = parser
         self._early_frames = early_frames
         self._read_margin = read_margin
-        self._write_lock = Lock()
+        self._state = CriticalSection()
+        self._send_lock = Lock()
+        self._outbox: list[bytes] = []
+        self._outbox_size = 0
         self._last_write = monotonic()
-        self._over = Event()
+        self._writer_wake = Event()
         self._failure: Error | None = None
         self._disconnect_sent = False
         self._heartbeat_queued = False
@@ -207,27 +214,56 @@ class Connection:
     ) -> None:
         """Send the ACK or NACK for a message.
 
-        The bookkeeping happens under the write lock, so that cumulative acks from several
-        callers reach the wire in the order they were counted.
+        Counted and queued in one step, so that cumulative acks from several callers reach
+        the wire in the order they were counted.
         """
-        with self._write_lock:
+        with self._state:
             self._check_open()
             frame = self.session.settle(message, command, transaction)
-            self._send_locked(serialize_frame(frame))
+            self._queue(serialize_frame(frame))
+        self._after_queue()
 
     def _write(self, data: bytes, *, last: bool = False) -> None:
-        with self._write_lock:
+        with self._state:
             self._check_open()
-            # Set before the bytes leave, under the lock: the server may close as soon as it
-            # has the DISCONNECT, and no heart-beat may follow it.
+            # Set before the bytes leave: the server may close as soon as it has the
+            # DISCONNECT, and nothing may follow it.
             self._disconnect_sent = last
-            self._send_locked(data)
+            self._queue(data)
+        if last:
+            self._flush()
+        else:
+            self._after_queue()
 
     def _check_open(self) -> None:
         if not self.is_open:
             raise self.failure() if self._failure else NotConnectedError("DISCONNECT was sent")
 
-    def _send_locked(self, data: bytes) -> None:
+    def _queue(self, data: bytes) -> None:
+        self._outbox.append(data)
+        self._outbox_size += len(data)
+
+    def _after_queue(self) -> None:
+        if COALESCE_WRITES and self._outbox_size < OUTBOX_LIMIT:
+            # The writer sends everything queued in this loop turn with one system call.
+            self._writer_wake.set()
+        else:
+            self._flush()
+
+    def _flush(self) -> None:
+        # Whoever holds the socket also sends what others queued meanwhile: under load,
+        # frames leave in batches; a lone frame leaves at once.
+        with self._send_lock:
+            while True:
+                with self._state:
+                    if not self._outbox:
+                        return
+                    data = b"".join(self._outbox)
+                    self._outbox.clear()
+                    self._outbox_size = 0
+                self._send(data)
+
+    def _send(self, data: bytes) -> None:
         try:
             self._stream.send_all(data)
         except BaseException as exc:
@@ -238,7 +274,7 @@ class Connection:
             raise
         self._last_write = monotonic()
 
-    # Background work: the reader and the heart-beat sender.
+    # Background work: the reader and the writer.
 
     def run_reader(self) -> None:
         """Read and dispatch frames until the connection is over.
@@ -311,29 +347,33 @@ class Connection:
         """Let the next server heart-beat be reported again."""
         self._heartbeat_queued = False
 
-    def run_heartbeats(self) -> None:
-        """Send an EOL whenever nothing was written for half the negotiated period.
+    def run_writer(self) -> None:
+        """Send what was queued, and an EOL whenever nothing was written for a while.
 
-        Shielded like the reader: cut in the middle of a write, it would break the connection
-        that ``close()`` is about to end cleanly.
+        The while is half the negotiated heart-beat period. Shielded like the reader: cut in
+        the middle of a write, it would break the connection that ``close()`` ends cleanly.
         """
         every = self.intervals.send_every()
-        if every is None:
+        if every is None and not COALESCE_WRITES:
             return
-        with ShieldCancellation():
-            self._beat_until_over(every)
+        # An Error means _send() ended the connection: callers learn why from failure().
+        with ShieldCancellation(), contextlib.suppress(Error):
+            self._write_until_over(every)
 
-    def _beat_until_over(self, every: float) -> None:
-        while self.is_open:
-            wait = self._last_write + every - monotonic()
-            if wait > 0:
-                if self._over.wait(wait):
-                    return
-                continue
-            try:
-                self._write(b"\n")
-            except Error:
+    def _write_until_over(self, every: float | None) -> None:
+        while True:
+            # A new event before the state is checked: a wake-up cannot fall in between.
+            wake = self._writer_wake = Event()
+            if not self.is_open:
                 return
+            self._flush()
+            wait = None if every is None else self._last_write + every - monotonic()
+            if wait is not None and wait <= 0:
+                with self._state:
+                    self._check_open()
+                    self._queue(b"\n")
+                continue
+            wake.wait(wait)
 
     # Ending.
 
@@ -344,7 +384,7 @@ class Connection:
             # After DISCONNECT the server may close at any moment: that is not a failure.
             error = NotConnectedError("the client disconnected")
         self._failure = error
-        self._over.set()
+        self._writer_wake.set()
         for waiter in self._receipts.values():
             waiter.error = error if isinstance(error, ServerError) else self.failure()
             waiter.done.set()
