@@ -470,6 +470,9 @@ class ClientFrameParser(_FrameParser[ClientFrame]):
         )
 
 
+_ID_ONLY_FRAMES = frozenset({b"ACK", b"NACK", b"UNSUBSCRIBE"})
+
+
 def serialize_frame(frame: AnyFrame | HeartbeatFrame) -> bytes:
     r"""Turn a frame into its canonical bytes; a heart-beat is ``b"\n"``.
 
@@ -496,7 +499,19 @@ def serialize_frame(frame: AnyFrame | HeartbeatFrame) -> bytes:
                 )
             )
         case _:
-            head = _header_lines(frame.command, frame.headers)
+            headers = frame.headers
+            if len(headers) == 1 and frame.command in _ID_ONLY_FRAMES:
+                # The ACK per message: an id that needs no escaping skips the general path.
+                value = headers.get("id")
+                # Printable text excludes CR, LF and NUL; ':' and '\\' are all that is left.
+                if (
+                    value is not None
+                    and value.isprintable()
+                    and ":" not in value
+                    and "\\" not in value
+                ):
+                    return b"%s\nid:%s\n\n\x00" % (frame.command, value.encode())
+            head = _header_lines(frame.command, headers)
             return b"".join(
                 (frame.command, b"\n", head.encode("utf-8", "surrogateescape"), b"\n\x00")
             )

@@ -105,6 +105,34 @@ def test_e03_escaping_applies_to_every_frame_but_connect_stomp_connected() -> No
     )
 
 
+@pytest.mark.parametrize(
+    ("ack_id", "wire"),
+    [
+        ("plain-1", b"plain-1"),
+        ("T_1@@session-x@@1@@5", b"T_1@@session-x@@1@@5"),
+        ("caf\u00e9", "caf\u00e9".encode()),
+        ("a:b", b"a\\cb"),
+        ("a\\b", b"a\\\\b"),
+        ("a\nb", b"a\\nb"),
+        ("a\rb", b"a\\rb"),
+        ("\udcff", b"\xff"),
+        ("", b""),
+    ],
+)
+@pytest.mark.parametrize("frame_type", [AckFrame, NackFrame, UnsubscribeFrame])
+def test_e03_id_only_frames_escape_like_every_frame(
+    frame_type: type[AckFrame | NackFrame | UnsubscribeFrame], ack_id: str, wire: bytes
+) -> None:
+    # One header named id takes a shorter path; it must give the same bytes.
+    frame = frame_type({"id": ack_id})
+    assert serialize_frame(frame) == frame.command + b"\nid:" + wire + b"\n\n\x00"
+
+
+def test_e03_an_id_only_frame_refuses_a_nul() -> None:
+    with pytest.raises(ValueError, match="NUL"):
+        serialize_frame(AckFrame({"id": "a\x00b"}))
+
+
 def test_e03_escaped_headers_parse_back() -> None:
     headers = {"destination": "/q", "k:1": "a:b\\c\nd\re", "\\": ":\r\n"}
     parser = ClientFrameParser()

@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self, TypeAlias
 
 from stompio._backends._anyio import (
-    COALESCE_WRITES,
-    OUTBOX_LIMIT,
     AsyncCriticalSection,
     AsyncEvent,
     AsyncLock,
     AsyncQueue,
     AsyncShieldCancellation,
     AsyncStream,
+    defer_write,
     monotonic,
 )
 from stompio._codec import ServerFrameParser, serialize_frame
@@ -244,8 +243,8 @@ class AsyncConnection:
         self._outbox_size += len(data)
 
     async def _after_queue(self) -> None:
-        if COALESCE_WRITES and self._outbox_size < OUTBOX_LIMIT:
-            # The writer sends everything queued in this loop turn with one system call.
+        if defer_write(self._outbox_size, self._last_write):
+            # The writer sends everything queued meanwhile with one system call.
             self._writer_wake.set()
         else:
             await self._flush()
@@ -354,8 +353,6 @@ class AsyncConnection:
         the middle of a write, it would break the connection that ``close()`` ends cleanly.
         """
         every = self.intervals.send_every()
-        if every is None and not COALESCE_WRITES:
-            return
         # An Error means _send() ended the connection: callers learn why from failure().
         with AsyncShieldCancellation(), contextlib.suppress(Error):
             await self._write_until_over(every)

@@ -22,10 +22,12 @@ RECEIVE_SIZE = 256 * 1024
 # On POSIX a blocked lock acquire lets Ctrl-C through; Windows needs the waits cut into slices.
 WAIT_SLICE = 0.5 if sys.platform == "win32" else None
 JOIN_TIMEOUT = 10.0
-# A blocking call returns once its bytes are written; under contention, whoever holds the
-# socket sends what the others queued, so nothing waits for a loop turn that does not exist.
-COALESCE_WRITES = False
-OUTBOX_LIMIT = 0
+# A caller that finds this many bytes queued sends them itself instead of leaving them to
+# the writer thread.
+OUTBOX_LIMIT = 256 * 1024
+# A write this soon after the last one is part of a burst, which the writer thread sends in
+# one call; the first frame after a pause leaves at once.
+BURST_WINDOW = 0.01
 
 monotonic = time.monotonic
 
@@ -245,6 +247,14 @@ def _next_wait(deadline: float | None) -> float | None:
     if WAIT_SLICE is None:
         return remaining
     return WAIT_SLICE if remaining is None else min(remaining, WAIT_SLICE)
+
+
+def defer_write(queued: int, last_write: float) -> bool:
+    """Tell whether the writer thread should send what is queued, rather than the caller.
+
+    Only in a burst: a thread wake-up costs more than the call it saves for a lone frame.
+    """
+    return queued < OUTBOX_LIMIT and time.monotonic() - last_write < BURST_WINDOW
 
 
 def sleep(seconds: float) -> None:

@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self, TypeAlias
 
 from stompio._backends._threads import (
-    COALESCE_WRITES,
-    OUTBOX_LIMIT,
     CriticalSection,
     Event,
     Lock,
     Queue,
     ShieldCancellation,
     Stream,
+    defer_write,
     monotonic,
 )
 from stompio._codec import ServerFrameParser, serialize_frame
@@ -244,8 +243,8 @@ class Connection:
         self._outbox_size += len(data)
 
     def _after_queue(self) -> None:
-        if COALESCE_WRITES and self._outbox_size < OUTBOX_LIMIT:
-            # The writer sends everything queued in this loop turn with one system call.
+        if defer_write(self._outbox_size, self._last_write):
+            # The writer sends everything queued meanwhile with one system call.
             self._writer_wake.set()
         else:
             self._flush()
@@ -354,8 +353,6 @@ class Connection:
         the middle of a write, it would break the connection that ``close()`` ends cleanly.
         """
         every = self.intervals.send_every()
-        if every is None and not COALESCE_WRITES:
-            return
         # An Error means _send() ended the connection: callers learn why from failure().
         with ShieldCancellation(), contextlib.suppress(Error):
             self._write_until_over(every)
