@@ -228,6 +228,8 @@ class AsyncClient:
     async def _settle(
         self, frame: MessageFrame, command: SettleCommand, transaction: Transaction | None
     ) -> None:
+        # The client's current connection: a message from an earlier one is refused by its
+        # session (a ValueError), not sent.
         await self._require_connection().settle(frame, command, transaction)
 
     def _require_connection(self) -> AsyncConnection:
@@ -285,11 +287,7 @@ class AsyncListener:
     finalisation, which trio would otherwise insist on.
     """
 
-    def __init__(
-        self,
-        connection: AsyncConnection,
-        settle: AsyncSettle,
-    ) -> None:
+    def __init__(self, connection: AsyncConnection, settle: AsyncSettle) -> None:
         self._connection = connection
         self._settle = settle
 
@@ -299,7 +297,9 @@ class AsyncListener:
     async def __anext__(self) -> AsyncListenEvent:
         connection = self._connection
         while True:
-            item = await connection.inbox.get(None)
+            item = connection.inbox.get_nowait()
+            if item is None:
+                item = await connection.inbox.get(None)
             match item:
                 case MessageFrame():
                     if connection.session.is_subscribed(item):

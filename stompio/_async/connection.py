@@ -14,8 +14,8 @@ from stompio._backends._anyio import (
     AsyncQueue,
     AsyncShieldCancellation,
     AsyncStream,
-    defer_write,
     monotonic,
+    write_clock,
 )
 from stompio._codec import ServerFrameParser, serialize_frame
 from stompio._errors import (
@@ -62,6 +62,12 @@ class Ended:
 InboxItem: TypeAlias = MessageFrame | ErrorEvent | ReceiptEvent | HeartbeatEvent | Ended
 _HEARTBEAT_EVENT = HeartbeatEvent()
 _HANDSHAKE_SLICE = 0.1
+# A frame queued this soon after the one before is part of a burst: the writer sends the
+# burst with one system call once the caller yields (async) or in its own thread (blocking).
+# Round trips and idle clients are slower than this, so their frames leave at once.
+BURST_WINDOW = 0.0002
+# A caller that finds this many bytes queued sends them itself.
+OUTBOX_LIMIT = 256 * 1024
 
 
 @dataclass(slots=True)
@@ -96,6 +102,7 @@ class AsyncConnection:
         self._outbox: list[bytes] = []
         self._outbox_size = 0
         self._last_write = monotonic()
+        self._last_queued = 0.0
         self._writer_wake = AsyncEvent()
         self._failure: Error | None = None
         self._disconnect_sent = False
@@ -220,7 +227,10 @@ class AsyncConnection:
             self._check_open()
             frame = self.session.settle(message, command, transaction)
             self._queue(serialize_frame(frame))
-        await self._after_queue()
+        if self._in_burst():
+            self._writer_wake.set()
+        else:
+            await self._flush()
 
     async def _write(self, data: bytes, *, last: bool = False) -> None:
         with self._state:
@@ -229,10 +239,10 @@ class AsyncConnection:
             # DISCONNECT, and nothing may follow it.
             self._disconnect_sent = last
             self._queue(data)
-        if last:
-            await self._flush()
+        if not last and self._in_burst():
+            self._writer_wake.set()
         else:
-            await self._after_queue()
+            await self._flush()
 
     def _check_open(self) -> None:
         if not self.is_open:
@@ -242,12 +252,15 @@ class AsyncConnection:
         self._outbox.append(data)
         self._outbox_size += len(data)
 
-    async def _after_queue(self) -> None:
-        if defer_write(self._outbox_size, self._last_write):
-            # The writer sends everything queued meanwhile with one system call.
-            self._writer_wake.set()
-        else:
-            await self._flush()
+    def _in_burst(self) -> bool:
+        """Tell whether to leave what is queued to the writer, which sends it in one call.
+
+        Only in a burst, and up to a limit: a lone frame leaves at once.
+        """
+        now = write_clock()
+        burst = now - self._last_queued < BURST_WINDOW
+        self._last_queued = now
+        return burst and self._outbox_size < OUTBOX_LIMIT
 
     async def _flush(self) -> None:
         # Whoever holds the socket also sends what others queued meanwhile: under load,
@@ -311,11 +324,11 @@ class AsyncConnection:
         only_heartbeats = True
         for frame in frames:
             match frame:
-                case HeartbeatFrame():
-                    continue
                 case MessageFrame():
                     if self.session.on_message(frame):
                         self.inbox.put(frame)
+                case HeartbeatFrame():
+                    continue
                 case ReceiptFrame():
                     self._on_receipt(frame)
                 case ErrorFrame():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import socket
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
@@ -19,11 +20,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 RECEIVE_SIZE = 256 * 1024
 
-# A caller that finds this many bytes queued sends them itself instead of leaving them to
-# the writer task.
-OUTBOX_LIMIT = 256 * 1024
-
 monotonic = anyio.current_time
+# Only spaces writes apart, so real time will do; the loop's clock costs a microsecond.
+write_clock = time.monotonic
 
 
 class AsyncStream:
@@ -200,15 +199,6 @@ class AsyncShieldCancellation:
         traceback: TracebackType | None,
     ) -> None:
         self._scope.__exit__(exc_type, exc, traceback)
-
-
-def defer_write(queued: int, last_write: float) -> bool:  # noqa: ARG001 (the pair's)
-    """Tell whether the writer task should send what is queued, rather than the caller.
-
-    It runs in the next loop turn, so every frame queued in this one leaves in one call.
-    No clock is read: on this path it would cost more than the rest of an ACK.
-    """
-    return queued < OUTBOX_LIMIT
 
 
 async def async_sleep(seconds: float) -> None:

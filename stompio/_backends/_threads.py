@@ -22,14 +22,9 @@ RECEIVE_SIZE = 256 * 1024
 # On POSIX a blocked lock acquire lets Ctrl-C through; Windows needs the waits cut into slices.
 WAIT_SLICE = 0.5 if sys.platform == "win32" else None
 JOIN_TIMEOUT = 10.0
-# A caller that finds this many bytes queued sends them itself instead of leaving them to
-# the writer thread.
-OUTBOX_LIMIT = 256 * 1024
-# A write this soon after the last one is part of a burst, which the writer thread sends in
-# one call; the first frame after a pause leaves at once.
-BURST_WINDOW = 0.01
 
 monotonic = time.monotonic
+write_clock = time.monotonic
 
 
 class Stream:
@@ -247,14 +242,6 @@ def _next_wait(deadline: float | None) -> float | None:
     if WAIT_SLICE is None:
         return remaining
     return WAIT_SLICE if remaining is None else min(remaining, WAIT_SLICE)
-
-
-def defer_write(queued: int, last_write: float) -> bool:
-    """Tell whether the writer thread should send what is queued, rather than the caller.
-
-    Only in a burst: a thread wake-up costs more than the call it saves for a lone frame.
-    """
-    return queued < OUTBOX_LIMIT and time.monotonic() - last_write < BURST_WINDOW
 
 
 def sleep(seconds: float) -> None:
