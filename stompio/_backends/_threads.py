@@ -23,6 +23,9 @@ RECEIVE_SIZE = 256 * 1024
 WAIT_SLICE = 0.5 if sys.platform == "win32" else None
 JOIN_TIMEOUT = 10.0
 
+# The writer thread needs a wake-up and the GIL: worth it for a burst, not for a lone frame.
+WRITER_RUNS_ON_YIELD = False
+
 monotonic = time.monotonic
 write_clock = time.monotonic
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self, TypeAlias
 
 from stompio._backends._threads import (
+    WRITER_RUNS_ON_YIELD,
     CriticalSection,
     Event,
     Lock,
@@ -62,9 +63,9 @@ class Ended:
 InboxItem: TypeAlias = MessageFrame | ErrorEvent | ReceiptEvent | HeartbeatEvent | Ended
 _HEARTBEAT_EVENT = HeartbeatEvent()
 _HANDSHAKE_SLICE = 0.1
-# A frame queued this soon after the one before is part of a burst: the writer sends the
-# burst with one system call once the caller yields (async) or in its own thread (blocking).
-# Round trips and idle clients are slower than this, so their frames leave at once.
+# For the blocking face: a frame queued this soon after the one before is part of a burst,
+# which the writer thread sends with one system call. Round trips and idle clients are
+# slower than this, so their frames leave at once.
 BURST_WINDOW = 0.0002
 # A caller that finds this many bytes queued sends them itself.
 OUTBOX_LIMIT = 256 * 1024
@@ -255,12 +256,22 @@ class Connection:
     def _in_burst(self) -> bool:
         """Tell whether to leave what is queued to the writer, which sends it in one call.
 
-        Only in a burst, and up to a limit: a lone frame leaves at once.
+        The writer task runs as soon as the caller yields, so the async face leaves it every
+        frame; a thread costs a wake-up, so the blocking face only leaves it bursts.
         """
+        if self._outbox_size >= OUTBOX_LIMIT:
+            return False
+        if WRITER_RUNS_ON_YIELD:
+            return True
         now = write_clock()
         burst = now - self._last_queued < BURST_WINDOW
         self._last_queued = now
-        return burst and self._outbox_size < OUTBOX_LIMIT
+        return burst
+
+    def flush(self) -> None:
+        """Send what is queued now, rather than when the writer gets to it."""
+        if self._outbox:
+            self._flush()
 
     def _flush(self) -> None:
         # Whoever holds the socket also sends what others queued meanwhile: under load,
