@@ -150,3 +150,35 @@ async def test_a_client_works_from_a_task_it_was_not_entered_in() -> None:
         frame.body for frame in server.connection().frames if isinstance(frame, SendFrame)
     )
     assert bodies == [b"0", b"1", b"2", b"3", b"last"]
+
+
+async def test_a_drained_listener_waits_without_spinning() -> None:
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn, "0,0")
+        subscription = conn.expect(SubscribeFrame).headers["id"]
+        conn.send(
+            b"".join(
+                message_frame(subscription, b"%d" % n, message_id=f"m-{n}", headers={"ack": f"{n}"})
+                for n in range(3)
+            )
+        )
+        serve_until_disconnect(conn)
+
+    with StompTestServer(script) as server:
+        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0))
+        async with stompio.AsyncClient(**options) as client, client.subscribe("/queue/a"):
+            events = client.listen()
+            for _ in range(3):
+                await (await next_message(events)).ack()
+
+            async def wait_for_more() -> None:
+                async for event in events:
+                    pytest.fail(f"nothing more was sent, got {event!r}")
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(wait_for_more)
+                # A listener that found the inbox empty must sleep until something arrives;
+                # one that spins never lets every task block, and this would time out.
+                with anyio.fail_after(5):
+                    await anyio.wait_all_tasks_blocked()
+                group.cancel_scope.cancel()

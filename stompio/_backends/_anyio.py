@@ -158,16 +158,18 @@ class AsyncQueue(Generic[T]):
                 with anyio.move_on_after(timeout):
                     while not self._items:
                         await self._ready.wait()
-                if not self._items:
-                    return None
-        item = self._items.popleft()
-        if not self._items and self._ready.is_set():
-            self._ready = anyio.Event()
-        return item
+        return self.get_nowait()
 
     def get_nowait(self) -> T | None:
         """Take the oldest item, or ``None`` when there is none."""
-        return self._items.popleft() if self._items else None
+        if not self._items:
+            return None
+        item = self._items.popleft()
+        if not self._items:
+            # Set by the puts, cleared by whoever drains the queue: else a get() that found
+            # the queue empty would wake at once, forever.
+            self._ready = anyio.Event()
+        return item
 
 
 class AsyncTaskGroup:

@@ -299,10 +299,6 @@ class Listener:
         while True:
             item = connection.inbox.get_nowait()
             if item is None:
-                # About to wait for the server, which may be waiting for what is queued. A
-                # failure ends the connection, and the inbox then says how.
-                with contextlib.suppress(Error):
-                    connection.flush()
                 item = connection.inbox.get(None)
             match item:
                 case MessageFrame():

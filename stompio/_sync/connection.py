@@ -268,11 +268,6 @@ class Connection:
         self._last_queued = now
         return burst
 
-    def flush(self) -> None:
-        """Send what is queued now, rather than when the writer gets to it."""
-        if self._outbox:
-            self._flush()
-
     def _flush(self) -> None:
         # Whoever holds the socket also sends what others queued meanwhile: under load,
         # frames leave in batches; a lone frame leaves at once.
