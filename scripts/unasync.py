@@ -70,6 +70,7 @@ RULES: Final[tuple[tuple[str, str], ...]] = (
     (r"\benter_async_context\b", "enter_context"),
     (r"\bpush_async_callback\b", "callback"),
     (r"\basync_sleep\b", "sleep"),
+    (r"\basync_checkpoint\b", "checkpoint"),
     (r"\bAsync([A-Z][A-Za-z0-9_]*)", r"\1"),
 )
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import stompio
-from stompio._frames import DisconnectFrame, SendFrame, SubscribeFrame
+from stompio._frames import AckFrame, DisconnectFrame, SendFrame, SubscribeFrame
 from tests.stomp_server import (
     Broker,
     ServerConnection,
@@ -22,6 +22,7 @@ from tests.stomp_server import (
     StompTestServer,
     accept_connect,
     client_options,
+    message_frame,
     serve,
     serve_until_disconnect,
 )
@@ -249,3 +250,29 @@ def test_the_blocking_client_works_without_anyio() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "round trip without anyio: ok"
     assert len(broker.acks) == 1
+
+
+def test_an_ack_left_queued_leaves_with_the_next_heartbeat() -> None:
+    acked = Signal()
+
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn, "0,100")
+        subscription = conn.expect(SubscribeFrame).headers["id"]
+        conn.send(
+            b"".join(
+                message_frame(subscription, b"m", message_id=f"{n}", headers={"ack": f"a-{n}"})
+                for n in range(1, 4)
+            )
+        )
+        assert conn.expect(AckFrame).headers["id"] == "a-1"
+        acked.set()
+        serve_until_disconnect(conn)
+
+    with StompTestServer(script) as server:
+        options = client_options(server, heartbeat=stompio.Heartbeat(100, 0))
+        with stompio.Client(**options) as client, client.subscribe("/queue/a"):
+            event = next(e for e in client.listen() if isinstance(e, stompio.MessageEvent))
+            # Two more messages are queued behind it, so the ACK waits for the listener, which
+            # never comes back: the writer thread sends it with the next heart-beat.
+            event.ack()
+            assert acked.wait(JOIN), "the ACK never left"

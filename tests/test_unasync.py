@@ -73,6 +73,7 @@ RULE_EXAMPLES = [
     ("await stack.enter_async_context(client)", "stack.enter_context(client)"),
     ("stack.push_async_callback(conn.close, 2)", "stack.callback(conn.close, 2)"),
     ("await async_sleep(0.1)", "sleep(0.1)"),
+    ("await async_checkpoint()", "checkpoint()"),
     ("event = AsyncListenEvent()", "event = ListenEvent()"),
 ]
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 
 from stompio._errors import ConnectionLostError
 
@@ -20,10 +21,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 RECEIVE_SIZE = 256 * 1024
-
-# The writer task runs in the loop turn after the caller yields: leaving it every write
-# costs no latency, and everything written in one turn leaves in one system call.
-WRITER_RUNS_ON_YIELD = True
 
 monotonic = anyio.current_time
 # Only spaces writes apart, so real time will do; the loop's clock costs a microsecond.
@@ -191,6 +188,10 @@ class AsyncQueue(Generic[T]):
                         await self._ready.wait()
         return self.get_nowait()
 
+    def has_items(self) -> bool:
+        """Tell whether a get would return at once."""
+        return bool(self._items)
+
     def get_nowait(self) -> T | None:
         """Take the oldest item, or ``None`` when there is none."""
         if not self._items:
@@ -244,6 +245,11 @@ class AsyncShieldCancellation:
         traceback: TracebackType | None,
     ) -> None:
         self._scope.__exit__(exc_type, exc, traceback)
+
+
+async def async_checkpoint() -> None:
+    """Let the other tasks run, and let a cancellation in."""
+    await anyio.lowlevel.checkpoint()
 
 
 async def async_sleep(seconds: float) -> None:

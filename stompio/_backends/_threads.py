@@ -23,9 +23,6 @@ RECEIVE_SIZE = 256 * 1024
 WAIT_SLICE = 0.5 if sys.platform == "win32" else None
 JOIN_TIMEOUT = 10.0
 
-# The writer thread needs a wake-up and the GIL: worth it for a burst, not for a lone frame.
-WRITER_RUNS_ON_YIELD = False
-
 monotonic = time.monotonic
 write_clock = time.monotonic
 
@@ -186,6 +183,10 @@ class Queue(Generic[T]):
             except queue.Empty:
                 continue
 
+    def has_items(self) -> bool:
+        """Tell whether a get would return at once (unless another thread takes it first)."""
+        return not self._queue.empty()
+
     def get_nowait(self) -> T | None:
         """Take the oldest item, or ``None`` when there is none."""
         try:
@@ -245,6 +246,10 @@ def _next_wait(deadline: float | None) -> float | None:
     if WAIT_SLICE is None:
         return remaining
     return WAIT_SLICE if remaining is None else min(remaining, WAIT_SLICE)
+
+
+def checkpoint() -> None:
+    """Threads are preempted: nothing to yield."""
 
 
 def sleep(seconds: float) -> None:

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self, TypeAlias
 
 from stompio._backends._threads import (
-    WRITER_RUNS_ON_YIELD,
     CriticalSection,
     Event,
     Lock,
     Queue,
     ShieldCancellation,
     Stream,
+    checkpoint,
     monotonic,
     write_clock,
 )
@@ -63,9 +63,9 @@ class Ended:
 InboxItem: TypeAlias = MessageFrame | ErrorEvent | ReceiptEvent | HeartbeatEvent | Ended
 _HEARTBEAT_EVENT = HeartbeatEvent()
 _HANDSHAKE_SLICE = 0.1
-# For the blocking face: a frame queued this soon after the one before is part of a burst,
-# which the writer thread sends with one system call. Round trips and idle clients are
-# slower than this, so their frames leave at once.
+# A frame queued this soon after the one before is part of a burst, which the writer sends
+# with one system call. Round trips and idle clients are slower, so their frames leave at
+# once.
 BURST_WINDOW = 0.0002
 # A caller that finds this many bytes queued sends them itself.
 OUTBOX_LIMIT = 256 * 1024
@@ -228,10 +228,9 @@ class Connection:
             self._check_open()
             frame = self.session.settle(message, command, transaction)
             self._queue(serialize_frame(frame))
-        if self._in_burst():
-            self._writer_wake.set()
-        else:
-            self._flush()
+        if self.inbox.has_items() and self._outbox_size < OUTBOX_LIMIT:
+            return  # the listener comes back for the next message, and flushes before it waits
+        self._after_queue()
 
     def _write(self, data: bytes, *, last: bool = False) -> None:
         with self._state:
@@ -240,10 +239,10 @@ class Connection:
             # DISCONNECT, and nothing may follow it.
             self._disconnect_sent = last
             self._queue(data)
-        if not last and self._in_burst():
-            self._writer_wake.set()
-        else:
+        if last:
             self._flush()
+        else:
+            self._after_queue()
 
     def _check_open(self) -> None:
         if not self.is_open:
@@ -253,20 +252,26 @@ class Connection:
         self._outbox.append(data)
         self._outbox_size += len(data)
 
-    def _in_burst(self) -> bool:
-        """Tell whether to leave what is queued to the writer, which sends it in one call.
-
-        The writer task runs as soon as the caller yields, so the async face leaves it every
-        frame; a thread costs a wake-up, so the blocking face only leaves it bursts.
-        """
+    def _after_queue(self) -> None:
         if self._outbox_size >= OUTBOX_LIMIT:
-            return False
-        if WRITER_RUNS_ON_YIELD:
-            return True
+            self._flush()
+            # A producer that never waits for anything must still let other tasks run.
+            checkpoint()
+            return
         now = write_clock()
-        burst = now - self._last_queued < BURST_WINDOW
+        in_burst = now - self._last_queued < BURST_WINDOW
         self._last_queued = now
-        return burst
+        if in_burst:
+            # The writer sends the burst with one call once the caller yields (async) or in
+            # its own thread (blocking).
+            self._writer_wake.set()
+        else:
+            self._flush()
+
+    def flush(self) -> None:
+        """Send what is queued now: the listener does before it waits for the server."""
+        if self._outbox:
+            self._flush()
 
     def _flush(self) -> None:
         # Whoever holds the socket also sends what others queued meanwhile: under load,

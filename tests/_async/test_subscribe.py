@@ -393,6 +393,56 @@ async def test_m01_a_message_without_subscription_is_a_protocol_error() -> None:
             assert isinstance(caught.value.__cause__, stompio.ProtocolError)
 
 
+def messages(subscription: str, numbers: range) -> bytes:
+    """The bytes of messages ``m<n>`` with ack ids ``a-<n>``, for one write (one read)."""
+    return b"".join(
+        message_frame(subscription, f"m{n}".encode(), message_id=str(n), headers={"ack": f"a-{n}"})
+        for n in numbers
+    )
+
+
+@pytest.mark.anyio
+async def test_an_ack_queued_behind_more_messages_leaves_before_the_next_frame() -> None:
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        conn.send(messages(conn.expect(SubscribeFrame).headers["id"], range(1, 4)))
+        serve_until_disconnect(conn)
+
+    with StompTestServer(script) as server:
+        async with (
+            stompio.AsyncClient(**client_options(server)) as client,
+            client.subscribe("/queue/a"),
+        ):
+            event = await next_message(client.listen())
+            # The other two are already in: this ACK may wait, but not past the next frame.
+            await event.ack()
+            await client.send(b"after", "/queue/b", receipt=True)
+    frames = server.connection().frames
+    ack = frames.index(AckFrame({"id": "a-1"}))
+    assert isinstance(frames[ack + 1], SendFrame)
+
+
+@pytest.mark.anyio
+async def test_acks_queued_behind_more_messages_leave_before_listen_waits() -> None:
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        subscription = conn.expect(SubscribeFrame).headers["id"]
+        conn.send(messages(subscription, range(1, 4)))
+        # The client acked m1 and m2 and now waits: they must arrive without anything else.
+        assert [conn.expect(AckFrame).headers["id"] for _ in range(2)] == ["a-1", "a-2"]
+        conn.send(messages(subscription, range(4, 5)))
+        serve_until_disconnect(conn)
+
+    with StompTestServer(script) as server:
+        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0))
+        async with stompio.AsyncClient(**options) as client, client.subscribe("/queue/a"):
+            events = client.listen()
+            for _ in range(2):
+                await (await next_message(events)).ack()
+            assert (await next_message(events)).body == b"m3"
+            assert (await next_message(events)).body == b"m4"
+
+
 @pytest.mark.anyio
 async def test_a05_a_message_of_an_earlier_connection_cannot_be_acked() -> None:
     def script(conn: ServerConnection) -> None:
