@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import anyio.to_thread
 import pytest
 
 import stompio
@@ -10,6 +11,7 @@ from stompio._frames import ConnectFrame, DisconnectFrame, SendFrame, SubscribeF
 from tests._async import next_message
 from tests.stomp_server import (
     ServerConnection,
+    Signal,
     StompTestServer,
     accept_connect,
     client_options,
@@ -182,3 +184,22 @@ async def test_a_drained_listener_waits_without_spinning() -> None:
                 with anyio.fail_after(5):
                     await anyio.wait_all_tasks_blocked()
                 group.cancel_scope.cancel()
+
+
+async def test_a_burst_of_sends_leaves_while_the_task_waits_for_something_else() -> None:
+    arrived = Signal()
+
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        bodies = [conn.expect(SendFrame).body for _ in range(20)]
+        assert bodies == [b"%d" % n for n in range(20)]
+        arrived.set()
+        serve_until_disconnect(conn)
+
+    with StompTestServer(script) as server:
+        # No heart-beats, no listen(), no receipt: only the writer task can send the burst.
+        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0))
+        async with stompio.AsyncClient(**options) as client:
+            for number in range(20):
+                await client.send(b"%d" % number, "/queue/a")
+            assert await anyio.to_thread.run_sync(arrived.wait, 5), "the burst never left"

@@ -276,3 +276,22 @@ def test_an_ack_left_queued_leaves_with_the_next_heartbeat() -> None:
             # never comes back: the writer thread sends it with the next heart-beat.
             event.ack()
             assert acked.wait(JOIN), "the ACK never left"
+
+
+def test_a_burst_of_sends_leaves_while_the_caller_waits_for_something_else() -> None:
+    arrived = Signal()
+
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        bodies = [conn.expect(SendFrame).body for _ in range(20)]
+        assert bodies == [b"%d" % n for n in range(20)]
+        arrived.set()
+        serve_until_disconnect(conn)
+
+    with StompTestServer(script) as server:
+        # No heart-beats, no listen(), no receipt: only the writer thread can send the burst.
+        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0))
+        with stompio.Client(**options) as client:
+            for number in range(20):
+                client.send(b"%d" % number, "/queue/a")
+            assert arrived.wait(JOIN), "the burst never left"

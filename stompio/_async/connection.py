@@ -104,6 +104,7 @@ class AsyncConnection:
         self._outbox_size = 0
         self._last_write = monotonic()
         self._last_queued = 0.0
+        self._writer_woken = False
         self._writer_wake = AsyncEvent()
         self._failure: Error | None = None
         self._disconnect_sent = False
@@ -263,8 +264,10 @@ class AsyncConnection:
         self._last_queued = now
         if in_burst:
             # The writer sends the burst with one call once the caller yields (async) or in
-            # its own thread (blocking).
-            self._writer_wake.set()
+            # its own thread (blocking); one wake-up per batch it takes is enough.
+            if not self._writer_woken:
+                self._writer_woken = True
+                self._writer_wake.set()
         else:
             await self._flush()
 
@@ -279,6 +282,8 @@ class AsyncConnection:
         async with self._send_lock:
             while True:
                 with self._state:
+                    # What is queued from now on needs a wake-up of its own.
+                    self._writer_woken = False
                     if not self._outbox:
                         return
                     data = b"".join(self._outbox)
