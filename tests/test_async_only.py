@@ -191,6 +191,7 @@ async def test_a_burst_of_sends_leaves_while_the_task_waits_for_something_else()
 
     def script(conn: ServerConnection) -> None:
         accept_connect(conn)
+        conn.send(receipt_frame(conn.expect(SendFrame).headers["receipt"]))
         bodies = [conn.expect(SendFrame).body for _ in range(20)]
         assert bodies == [b"%d" % n for n in range(20)]
         arrived.set()
@@ -200,6 +201,8 @@ async def test_a_burst_of_sends_leaves_while_the_task_waits_for_something_else()
         # No heart-beats, no listen(), no receipt: only the writer task can send the burst.
         options = client_options(server, heartbeat=stompio.Heartbeat(0, 0))
         async with stompio.AsyncClient(**options) as client:
+            # A round trip first, so that the writer task is up and waiting.
+            await client.send(b"first", "/queue/a", receipt=True)
             for number in range(20):
                 await client.send(b"%d" % number, "/queue/a")
             assert await anyio.to_thread.run_sync(arrived.wait, 5), "the burst never left"
