@@ -24,6 +24,7 @@ WAIT_SLICE = 0.5 if sys.platform == "win32" else None
 JOIN_TIMEOUT = 10.0
 
 monotonic = time.monotonic
+_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 write_clock = time.monotonic
 
 
@@ -58,6 +59,10 @@ class Stream:
                 return b""
             self._reading = True
         try:
+            if _DONTWAIT:
+                # Under load the next bytes are usually in already: then no select is needed.
+                with contextlib.suppress(BlockingIOError):
+                    return self._socket.recv(RECEIVE_SIZE, _DONTWAIT)
             if not self._selector.select(timeout):
                 return None
             return self._socket.recv(RECEIVE_SIZE)
