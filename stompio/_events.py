@@ -67,11 +67,19 @@ class MessageEvent(Generic[_SettleResultT_co]):
         return self.frame.headers.get("content-type")
 
     def ack(self, *, transaction: Transaction | None = None) -> _SettleResultT_co:
-        """Acknowledge the message (cumulatively for a ``client`` subscription)."""
+        """Acknowledge the message (cumulatively for a ``client`` subscription).
+
+        When more messages have already arrived, the ACK is queued and leaves with the next
+        frame, before ``listen()`` waits for the server, or with the next heart-beat,
+        whichever comes first; otherwise it leaves at once. Leaving the client sends it too.
+        """
         return self._settle(self.frame, "ACK", transaction)
 
     def nack(self, *, transaction: Transaction | None = None) -> _SettleResultT_co:
-        """Reject the message; what the broker then does with it is broker-specific."""
+        """Reject the message; what the broker then does with it is broker-specific.
+
+        Sent like ``ack()``.
+        """
         return self._settle(self.frame, "NACK", transaction)
 
 
