@@ -140,15 +140,17 @@ async def test_t03_a_connection_lost_inside_the_block_propagates() -> None:
     assert [type(frame) for frame in server.connection().frames] == [ConnectFrame, BeginFrame]
 
 
+def one_message(conn: ServerConnection) -> None:
+    """A script: after SUBSCRIBE, one message with ack id ``a-1``, then serve."""
+    accept_connect(conn)
+    subscription = conn.expect(SubscribeFrame).headers["id"]
+    conn.send(message_frame(subscription, b"m", headers={"ack": "a-1"}))
+    serve_until_disconnect(conn)
+
+
 @pytest.mark.anyio
 async def test_a03_ack_inside_a_transaction() -> None:
-    def script(conn: ServerConnection) -> None:
-        accept_connect(conn)
-        subscription = conn.expect(SubscribeFrame).headers["id"]
-        conn.send(message_frame(subscription, b"m", headers={"ack": "a-1"}))
-        serve_until_disconnect(conn)
-
-    with StompTestServer(script) as server:
+    with StompTestServer(one_message) as server:
         async with (
             stompio.AsyncClient(**client_options(server)) as client,
             client.subscribe("/queue/a"),
@@ -165,13 +167,7 @@ async def test_a03_ack_inside_a_transaction() -> None:
 
 @pytest.mark.anyio
 async def test_a03_ack_with_a_closed_transaction_is_refused() -> None:
-    def script(conn: ServerConnection) -> None:
-        accept_connect(conn)
-        subscription = conn.expect(SubscribeFrame).headers["id"]
-        conn.send(message_frame(subscription, b"m", headers={"ack": "a-1"}))
-        serve_until_disconnect(conn)
-
-    with StompTestServer(script) as server:
+    with StompTestServer(one_message) as server:
         async with (
             stompio.AsyncClient(**client_options(server)) as client,
             client.subscribe("/queue/a"),
