@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -125,19 +126,8 @@ class AsyncLock:
         self._lock.release()
 
 
-class AsyncCriticalSection:
-    """Guards a section without awaits: tasks switch only at an await, so it needs nothing."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        return None
+# Tasks switch only at an await: a section without one needs no guard.
+AsyncCriticalSection = contextlib.nullcontext
 
 
 class AsyncEvent:
