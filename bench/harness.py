@@ -11,8 +11,8 @@ The steps, each selectable with ``--only``:
 
 Brokers that do not answer are started with ``scripts/brokers`` and stopped at the end.
 Results land in ``bench/results/<time>/``: ``steps.jsonl`` (every process's report as it
-arrives), ``summary.json``, ``report.md`` and ``bench.png``; a full run copies the chart to
-``docs/bench.png`` for the README.
+arrives), ``summary.json``, ``report.md`` and ``bench.png``; a full run (every default) copies the
+chart to ``docs/bench.png`` and the report to ``docs/bench.md`` for the README.
 """
 
 from __future__ import annotations
@@ -167,9 +167,28 @@ def run_steps(options: Options) -> None:
     (options.out / "report.md").write_text(markdown)
     print(markdown)
     if "clients" in options.steps:
-        complete = {broker.name for broker in options.brokers} == set(BROKERS)
-        draw_chart(summary, options, publish=complete and not options.quick)
+        draw_chart(summary, options, publish=is_full_run(options))
+    if is_full_run(options):
+        # The README links the whole report of the run that drew its chart.
+        shutil.copyfile(options.out / "report.md", REPO / "docs" / "bench.md")
+        say(f"report copied to {REPO / 'docs' / 'bench.md'}")
     say(f"done in {elapsed / 60:.1f} min; results in {options.out}")
+
+
+def is_full_run(options: Options) -> bool:
+    """Tell whether this is the whole suite as ``bench/run`` runs it by default.
+
+    Only such a run replaces what the README shows; uvloop may be missing.
+    """
+    return (
+        not options.quick
+        and options.steps == STEPS
+        and {broker.name for broker in options.brokers} == set(BROKERS)
+        and {client.name for client in options.clients} >= set(CLIENTS) - {"stompio-uvloop"}
+        and {load.size for load in options.loads} == set(LOADS)
+        and set(options.persistence) == {True, False}
+        and options.runs >= 3
+    )
 
 
 def draw_chart(summary: dict[str, Any], options: Options, *, publish: bool) -> None:

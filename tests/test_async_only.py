@@ -1,4 +1,4 @@
-"""Cancellation, which only the async client has: run on asyncio and on trio."""
+"""What only the async client has (cancellation, its writer task): run on asyncio and trio."""
 
 from __future__ import annotations
 
