@@ -38,6 +38,7 @@ from stompio._frames import (
     ReceiptFrame,
     ServerFrame,
 )
+from stompio._outbox import Outbox
 from stompio._protocol import (
     HeartbeatIntervals,
     Session,
@@ -50,6 +51,7 @@ from stompio._protocol import (
 if TYPE_CHECKING:
     from stompio._config import ConnectionParameters, Heartbeat
     from stompio._frames import ClientFrame
+    from stompio._outbox import Step
     from stompio._protocol import Transaction
 
 
@@ -63,12 +65,6 @@ class Ended:
 InboxItem: TypeAlias = MessageFrame | ErrorEvent | ReceiptEvent | HeartbeatEvent | Ended
 _HEARTBEAT_EVENT = HeartbeatEvent()
 _HANDSHAKE_SLICE = 0.1
-# A frame queued this soon after the one before is part of a burst, which the writer sends
-# with one system call. Round trips and idle clients are slower, so their frames leave at
-# once.
-BURST_WINDOW = 0.0002
-# A caller that finds this many bytes queued sends them itself.
-OUTBOX_LIMIT = 256 * 1024
 
 
 @dataclass(slots=True)
@@ -100,11 +96,8 @@ class Connection:
         self._read_margin = read_margin
         self._state = CriticalSection()
         self._send_lock = Lock()
-        self._outbox: list[bytes] = []
-        self._outbox_size = 0
+        self._outbox = Outbox()
         self._last_write = monotonic()
-        self._last_queued = 0.0
-        self._writer_woken = False
         self._writer_wake = Event()
         self._failure: Error | None = None
         self._disconnect_sent = False
@@ -228,10 +221,10 @@ class Connection:
         with self._state:
             self._check_open()
             frame = self.session.settle(message, command, transaction)
-            self._queue(serialize_frame(frame))
-        if self.inbox.has_items() and self._outbox_size < OUTBOX_LIMIT:
-            return  # the listener comes back for the next message, and flushes before it waits
-        self._after_queue()
+            self._outbox.put(serialize_frame(frame))
+            # With more messages in, the listener comes back soon, and flushes before it waits.
+            step = self._outbox.after_put(write_clock(), may_wait=self.inbox.has_items())
+        self._take_step(step)
 
     def _write(self, data: bytes, *, last: bool = False) -> None:
         with self._state:
@@ -239,37 +232,27 @@ class Connection:
             # Set before the bytes leave: the server may close as soon as it has the
             # DISCONNECT, and nothing may follow it.
             self._disconnect_sent = last
-            self._queue(data)
-        if last:
-            self._flush()
-        else:
-            self._after_queue()
+            self._outbox.put(data)
+            step: Step = "send" if last else self._outbox.after_put(write_clock())
+        self._take_step(step)
 
     def _check_open(self) -> None:
         if not self.is_open:
             raise self.failure() if self._failure else NotConnectedError("DISCONNECT was sent")
 
-    def _queue(self, data: bytes) -> None:
-        self._outbox.append(data)
-        self._outbox_size += len(data)
-
-    def _after_queue(self) -> None:
-        if self._outbox_size >= OUTBOX_LIMIT:
-            self._flush()
-            # A producer that never waits for anything must still let other tasks run.
-            checkpoint()
-            return
-        now = write_clock()
-        in_burst = now - self._last_queued < BURST_WINDOW
-        self._last_queued = now
-        if in_burst:
-            # The writer sends the burst with one call once the caller yields (async) or in
-            # its own thread (blocking); one wake-up per batch it takes is enough.
-            if not self._writer_woken:
-                self._writer_woken = True
+    def _take_step(self, step: Step) -> None:
+        match step:
+            case "send":
+                self._flush()
+            case "send_and_yield":
+                self._flush()
+                # A producer that never waits for anything must still let other tasks run.
+                checkpoint()
+            case "wake_writer":
+                # It sends the burst once the caller yields (async), or in its own thread.
                 self._writer_wake.set()
-        else:
-            self._flush()
+            case "leave":
+                pass
 
     def flush(self) -> None:
         """Send what is queued now: the listener does before it waits for the server."""
@@ -282,13 +265,9 @@ class Connection:
         with self._send_lock:
             while True:
                 with self._state:
-                    # What is queued from now on needs a wake-up of its own.
-                    self._writer_woken = False
-                    if not self._outbox:
-                        return
-                    data = b"".join(self._outbox)
-                    self._outbox.clear()
-                    self._outbox_size = 0
+                    data = self._outbox.take()
+                if data is None:
+                    return
                 self._send(data)
 
     def _send(self, data: bytes) -> None:
@@ -397,7 +376,7 @@ class Connection:
             if wait is not None and wait <= 0:
                 with self._state:
                     self._check_open()
-                    self._queue(b"\n")
+                    self._outbox.put(b"\n")
                 continue
             wake.wait(wait)
 
