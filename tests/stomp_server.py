@@ -480,6 +480,14 @@ def message_frame(
     return serialize_frame(MessageFrame(frame_headers, body))
 
 
+def message_frames(subscription: str, numbers: range) -> bytes:
+    """Messages ``m<n>`` with ack ids ``a-<n>`` in one piece, so that they arrive in one read."""
+    return b"".join(
+        message_frame(subscription, f"m{n}".encode(), message_id=str(n), headers={"ack": f"a-{n}"})
+        for n in numbers
+    )
+
+
 def accept_connect(conn: ServerConnection, heartbeat: str = "0,0") -> ConnectFrame | StompFrame:
     """Expect CONNECT (or STOMP) and answer CONNECTED with ``heart-beat:<heartbeat>``."""
     frame = conn.read_frame()

@@ -16,6 +16,7 @@ from tests.stomp_server import (
     accept_connect,
     client_options,
     message_frame,
+    message_frames,
     receipt_frame,
     serve,
     serve_until_disconnect,
@@ -158,12 +159,7 @@ async def test_a_drained_listener_waits_without_spinning() -> None:
     def script(conn: ServerConnection) -> None:
         accept_connect(conn, "0,0")
         subscription = conn.expect(SubscribeFrame).headers["id"]
-        conn.send(
-            b"".join(
-                message_frame(subscription, b"%d" % n, message_id=f"m-{n}", headers={"ack": f"{n}"})
-                for n in range(3)
-            )
-        )
+        conn.send(message_frames(subscription, range(3)))
         serve_until_disconnect(conn)
 
     with StompTestServer(script) as server:

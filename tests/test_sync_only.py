@@ -22,7 +22,7 @@ from tests.stomp_server import (
     StompTestServer,
     accept_connect,
     client_options,
-    message_frame,
+    message_frames,
     serve,
     serve_until_disconnect,
 )
@@ -258,12 +258,7 @@ def test_an_ack_left_queued_leaves_with_the_next_heartbeat() -> None:
     def script(conn: ServerConnection) -> None:
         accept_connect(conn, "0,100")
         subscription = conn.expect(SubscribeFrame).headers["id"]
-        conn.send(
-            b"".join(
-                message_frame(subscription, b"m", message_id=f"{n}", headers={"ack": f"a-{n}"})
-                for n in range(1, 4)
-            )
-        )
+        conn.send(message_frames(subscription, range(1, 4)))
         assert conn.expect(AckFrame).headers["id"] == "a-1"
         acked.set()
         serve_until_disconnect(conn)

@@ -25,6 +25,7 @@ from tests.stomp_server import (
     accept_connect,
     client_options,
     message_frame,
+    message_frames,
     receipt_frame,
     serve,
     serve_until_disconnect,
@@ -393,19 +394,11 @@ def test_m01_a_message_without_subscription_is_a_protocol_error() -> None:
             assert isinstance(caught.value.__cause__, stompio.ProtocolError)
 
 
-def messages(subscription: str, numbers: range) -> bytes:
-    """The bytes of messages ``m<n>`` with ack ids ``a-<n>``, for one write (one read)."""
-    return b"".join(
-        message_frame(subscription, f"m{n}".encode(), message_id=str(n), headers={"ack": f"a-{n}"})
-        for n in numbers
-    )
-
-
 
 def test_an_ack_queued_behind_more_messages_leaves_before_the_next_frame() -> None:
     def script(conn: ServerConnection) -> None:
         accept_connect(conn)
-        conn.send(messages(conn.expect(SubscribeFrame).headers["id"], range(1, 4)))
+        conn.send(message_frames(conn.expect(SubscribeFrame).headers["id"], range(1, 4)))
         serve_until_disconnect(conn)
 
     with StompTestServer(script) as server:
@@ -427,10 +420,10 @@ def test_acks_queued_behind_more_messages_leave_before_listen_waits() -> None:
     def script(conn: ServerConnection) -> None:
         accept_connect(conn)
         subscription = conn.expect(SubscribeFrame).headers["id"]
-        conn.send(messages(subscription, range(1, 4)))
+        conn.send(message_frames(subscription, range(1, 4)))
         # The client acked m1 and m2 and now waits: they must arrive without anything else.
         assert [conn.expect(AckFrame).headers["id"] for _ in range(2)] == ["a-1", "a-2"]
-        conn.send(messages(subscription, range(4, 5)))
+        conn.send(message_frames(subscription, range(4, 5)))
         serve_until_disconnect(conn)
 
     with StompTestServer(script) as server:
