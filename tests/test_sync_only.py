@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import stompio
-from stompio._frames import AckFrame, DisconnectFrame, SendFrame, SubscribeFrame
+from stompio._frames import AckFrame, ConnectFrame, DisconnectFrame, SendFrame, SubscribeFrame
 from tests.stomp_server import (
     Broker,
     ServerConnection,
@@ -290,3 +290,27 @@ def test_a_burst_of_sends_leaves_while_the_caller_waits_for_something_else() -> 
             for number in range(20):
                 client.send(b"%d" % number, "/queue/a")
             assert arrived.wait(JOIN), "the burst never left"
+
+
+def test_keyboard_interrupt_while_connecting_leaves_no_thread_or_socket(
+    client_threads: Callable[[], list[str]],
+) -> None:
+    waiting = Signal()
+
+    def silent(conn: ServerConnection) -> None:
+        conn.expect(ConnectFrame)
+        waiting.set()
+        conn.wait_closed()  # the interrupted client must close this socket
+
+    def interrupt_when_waiting() -> None:
+        if waiting.wait(JOIN):
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    with StompTestServer(silent) as server:
+        interrupter = threading.Thread(target=interrupt_when_waiting, name="interrupter")
+        interrupter.start()
+        options = client_options(server, connection_confirmation_timeout=30)
+        with pytest.raises(KeyboardInterrupt), stompio.Client(**options):
+            pytest.fail("connected to a silent server")
+        interrupter.join(JOIN)
+        assert client_threads() == []

@@ -259,22 +259,29 @@ async def first_success(
     """
     winner: list[T] = []
     errors: list[BaseException | None] = [None] * len(attempts)
-    async with anyio.create_task_group() as group:
+    try:
+        async with anyio.create_task_group() as group:
 
-        async def run(index: int) -> None:
-            try:
-                result = await attempts[index]()
-            except Exception as exc:  # noqa: BLE001 (each attempt's reason is reported)
-                errors[index] = exc
-                return
-            if winner:
-                with anyio.CancelScope(shield=True):
-                    await discard(result)
-                return
-            winner.append(result)
-            stop.set()
-            group.cancel_scope.cancel()
+            async def run(index: int) -> None:
+                try:
+                    result = await attempts[index]()
+                except Exception as exc:  # noqa: BLE001 (each attempt's reason is reported)
+                    errors[index] = exc
+                    return
+                if winner:
+                    with anyio.CancelScope(shield=True):
+                        await discard(result)
+                    return
+                winner.append(result)
+                stop.set()
+                group.cancel_scope.cancel()
 
-        for index in range(len(attempts)):
-            group.start_soon(run, index)
+            for index in range(len(attempts)):
+                group.start_soon(run, index)
+    except BaseException:
+        # Cancelled just as an attempt won: that connection must not be left open.
+        with anyio.CancelScope(shield=True):
+            for result in winner:
+                await discard(result)
+        raise
     return winner, errors

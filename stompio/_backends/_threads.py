@@ -205,9 +205,7 @@ class TaskGroup:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        deadline = time.monotonic() + JOIN_TIMEOUT
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        _join(self._threads)
 
     def start_soon(self, function: Callable[[], None], name: str) -> None:
         """Run ``function`` in a new daemon thread."""
@@ -257,13 +255,15 @@ def first_success(
 
     Threads cannot be cancelled, so ``stop`` is set once a winner is known and the attempts
     give up at their next wait; a success that comes second is passed to ``discard``. Every
-    thread is joined (bounded) before this returns, so none outlives the call.
+    thread is joined (bounded) before this returns, so none outlives the call, also when the
+    wait is interrupted (Ctrl-C): then every success is discarded and the interrupt re-raised.
     """
     lock = threading.Lock()
     finished = threading.Event()
     winner: list[T] = []
     errors: list[BaseException | None] = [None] * len(attempts)
     pending = [len(attempts)]
+    interrupted = [False]
 
     def run(index: int) -> None:
         result: list[T] = []
@@ -272,7 +272,7 @@ def first_success(
         except Exception as exc:  # noqa: BLE001 (each attempt's reason is reported)
             errors[index] = exc
         with lock:
-            won = bool(result) and not winner
+            won = bool(result) and not winner and not interrupted[0]
             if won:
                 winner.extend(result)
                 stop.set()
@@ -288,9 +288,22 @@ def first_success(
     ]
     for thread in threads:
         thread.start()
-    while not finished.wait(WAIT_SLICE):
-        pass  # only on Windows: a wait without a bound lets Ctrl-C through elsewhere
+    try:
+        while not finished.wait(WAIT_SLICE):
+            pass  # only on Windows: a wait without a bound lets Ctrl-C through elsewhere
+    except BaseException:
+        with lock:
+            interrupted[0] = True
+            stop.set()
+        _join(threads)
+        for result in winner:
+            discard(result)
+        raise
+    _join(threads)
+    return winner, errors
+
+
+def _join(threads: Sequence[threading.Thread]) -> None:
     deadline = time.monotonic() + JOIN_TIMEOUT
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
-    return winner, errors
