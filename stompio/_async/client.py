@@ -99,8 +99,7 @@ class AsyncClient:
         try:
             tasks = await exit_stack.enter_async_context(AsyncTaskGroup())
             exit_stack.push_async_callback(connection.close, self._disconnect_timeout)
-            tasks.start_soon(connection.run_reader, "stompio-reader")
-            tasks.start_soon(connection.run_writer, "stompio-writer")
+            connection.start_background(tasks)
         except BaseException:
             await connection.close(self._disconnect_timeout)
             await exit_stack.aclose()

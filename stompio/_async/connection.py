@@ -14,6 +14,7 @@ from stompio._backends._anyio import (
     AsyncQueue,
     AsyncShieldCancellation,
     AsyncStream,
+    AsyncTaskGroup,
     async_checkpoint,
     monotonic,
     write_clock,
@@ -101,6 +102,7 @@ class AsyncConnection:
         self._writer_wake = AsyncEvent()
         self._failure: Error | None = None
         self._disconnect_sent = False
+        self._reader_started = False
         self._heartbeat_queued = False
         self._receipts: dict[str, _ReceiptWaiter] = {}
 
@@ -283,6 +285,12 @@ class AsyncConnection:
 
     # Background work: the reader and the writer.
 
+    def start_background(self, tasks: AsyncTaskGroup) -> None:
+        """Start the reader and the writer in ``tasks``, which must outlive ``close()``."""
+        tasks.start_soon(self.run_reader, "stompio-reader")
+        tasks.start_soon(self.run_writer, "stompio-writer")
+        self._reader_started = True
+
     async def run_reader(self) -> None:
         """Read and dispatch frames until the connection is over.
 
@@ -396,7 +404,11 @@ class AsyncConnection:
         self.inbox.put(Ended(error))
 
     async def close(self, timeout: float) -> None:
-        """Send DISCONNECT, wait (bounded) for its RECEIPT, and close; never raises."""
+        """Send DISCONNECT, wait (bounded) for its RECEIPT, and close; never raises.
+
+        A connection whose reader was never started (a second server that answered too late)
+        has nobody to read the RECEIPT: it gets the DISCONNECT and is closed without the wait.
+        """
         with AsyncShieldCancellation():
             if self.is_open:
                 receipt_id, frame = self.session.disconnect()
@@ -404,7 +416,8 @@ class AsyncConnection:
                 self._receipts[receipt_id] = waiter
                 try:
                     await self._write(serialize_frame(frame), last=True)
-                    await waiter.done.wait(timeout)
+                    if self._reader_started:
+                        await waiter.done.wait(timeout)
                 except Error:
                     pass  # the connection is already over: nothing left to confirm
             self._end(NotConnectedError("the client disconnected"))

@@ -99,8 +99,7 @@ class Client:
         try:
             tasks = exit_stack.enter_context(TaskGroup())
             exit_stack.callback(connection.close, self._disconnect_timeout)
-            tasks.start_soon(connection.run_reader, "stompio-reader")
-            tasks.start_soon(connection.run_writer, "stompio-writer")
+            connection.start_background(tasks)
         except BaseException:
             connection.close(self._disconnect_timeout)
             exit_stack.close()

@@ -348,7 +348,10 @@ async def test_several_servers_a_late_success_is_disconnected() -> None:
         serve_until_disconnect(conn)
 
     with StompTestServer(late) as slow, StompTestServer(quick) as fast:
-        async with stompio.AsyncClient(**client_options(slow, fast)) as client:
+        # Longer than the test may take: the loser has no reader, so nothing would ever end
+        # a wait for its DISCONNECT receipt but this timeout.
+        options = client_options(slow, fast, disconnect_timeout=600)
+        async with stompio.AsyncClient(**options) as client:
             # Both CONNECTED frames arrive within microseconds; threads may finish them in
             # either order. What matters: one wins, and the other is closed (each script checks).
             assert client.server.port in {fast.port, slow.port}
