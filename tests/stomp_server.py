@@ -122,6 +122,8 @@ class ServerConnection:
         self._read_error: BaseException | None = None
         self._shut = False
         self._ended_mid_frame = False
+        self._hold = False
+        self._holding = False
         self._reader = threading.Thread(
             target=self._read_loop, name=f"{_THREAD_PREFIX}-reader-{index}", daemon=True
         )
@@ -241,6 +243,26 @@ class ServerConnection:
             msg = f"the client kept the connection open for {timeout} s"
             raise AssertionError(msg)
 
+    def stop_reading(self) -> None:
+        """Read nothing after the read in progress until the connection is closed.
+
+        The client's writes then fill the socket buffers and block, as with a server that
+        hangs.
+        """
+        with self._condition:
+            self._hold = True
+
+    def wait_reading_stopped(self, timeout: float = FRAME_TIMEOUT) -> None:
+        """Wait until reading stopped with bytes in hand: the client is then mid-write."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while not self._holding:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._eof:
+                    msg = "the server kept reading: nothing arrived after stop_reading()"
+                    raise AssertionError(msg)
+                self._condition.wait(remaining)
+
     # Talking to the client.
 
     def send(self, data: bytes) -> None:
@@ -258,6 +280,7 @@ class ServerConnection:
             if self._shut:
                 return
             self._shut = True
+            self._condition.notify_all()
         with contextlib.suppress(OSError):  # the client may have reset it already
             self._socket.shutdown(socket.SHUT_RDWR)
 
@@ -267,6 +290,7 @@ class ServerConnection:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         with self._condition:
             self._shut = True
+            self._condition.notify_all()
         with contextlib.suppress(OSError):
             self._socket.shutdown(socket.SHUT_RD)
         # Only the reader's exit closes the socket: wait for it so the RST is out on return.
@@ -292,6 +316,10 @@ class ServerConnection:
                         if not isinstance(item, HeartbeatFrame):
                             self._pending.append(item)
                     self._condition.notify_all()
+                    while self._hold and not self._shut:
+                        self._holding = True
+                        self._condition.notify_all()
+                        self._condition.wait()
             self._parser.feed_eof()
         except ConnectionLostError:
             # Closing in the middle of a frame is how a client abandons a cut write.

@@ -24,6 +24,9 @@ from tests.stomp_server import (
 
 pytestmark = pytest.mark.anyio
 
+# More than loopback socket buffers hold: a send this big blocks while the server reads nothing.
+STUCK_SEND_SIZE = 32 * 1024 * 1024
+
 
 def running_task_ids() -> set[int]:
     return {task.id for task in anyio.get_running_tasks()}
@@ -202,3 +205,30 @@ async def test_a_burst_of_sends_leaves_while_the_task_waits_for_something_else()
             for number in range(20):
                 await client.send(b"%d" % number, "/queue/a")
             assert await anyio.to_thread.run_sync(arrived.wait, 5), "the burst never left"
+
+
+async def test_leaving_is_bounded_while_another_task_is_stuck_sending() -> None:
+    outcome: list[BaseException] = []
+    left = Signal()
+
+    async def sender(client: stompio.AsyncClient) -> None:
+        try:
+            await client.send(bytes(STUCK_SEND_SIZE), "/queue/a")
+        except BaseException as exc:  # noqa: BLE001 (checked by the test)
+            outcome.append(exc)
+
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        conn.stop_reading()
+        assert left.wait(10)
+
+    with StompTestServer(script) as server:
+        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0), disconnect_timeout=0.2)
+        async with anyio.create_task_group() as tasks:
+            async with stompio.AsyncClient(**options) as client:
+                tasks.start_soon(sender, client)
+                # The server holds bytes of the SEND and reads no more: the sender is stuck
+                # mid-write, holding the socket, and the DISCONNECT cannot get through.
+                await anyio.to_thread.run_sync(server.connection().wait_reading_stopped)
+            left.set()
+    assert [type(exc) for exc in outcome] == [stompio.ConnectionLostError]

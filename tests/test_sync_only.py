@@ -35,6 +35,8 @@ JOIN = 5.0
 THREADS = 8
 SENDS_PER_THREAD = 50
 PAYLOAD = bytes(range(256)) * 4
+# More than loopback socket buffers hold: a send this big blocks while the server reads nothing.
+STUCK_SEND_SIZE = 32 * 1024 * 1024
 
 
 @pytest.fixture
@@ -314,3 +316,35 @@ def test_keyboard_interrupt_while_connecting_leaves_no_thread_or_socket(
             pytest.fail("connected to a silent server")
         interrupter.join(JOIN)
         assert client_threads() == []
+
+
+def test_leaving_is_bounded_while_another_thread_is_stuck_sending(
+    client_threads: Callable[[], list[str]],
+) -> None:
+    outcome: list[BaseException] = []
+    left = Signal()
+
+    def sender(client: stompio.Client) -> None:
+        try:
+            client.send(bytes(STUCK_SEND_SIZE), "/queue/a")
+        except BaseException as exc:  # noqa: BLE001 (reported in the test's thread)
+            outcome.append(exc)
+
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        conn.stop_reading()
+        assert left.wait(JOIN * 2)
+
+    with StompTestServer(script) as server:
+        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0), disconnect_timeout=0.2)
+        with stompio.Client(**options) as client:
+            thread = threading.Thread(target=sender, args=(client,), name="sender")
+            thread.start()
+            # The server holds bytes of the SEND and reads no more: the sender is stuck
+            # mid-write, holding the socket, and the DISCONNECT cannot get through.
+            server.connection().wait_reading_stopped()
+        left.set()
+        thread.join(JOIN)
+        assert not thread.is_alive()
+        assert client_threads() == []
+    assert [type(exc) for exc in outcome] == [stompio.ConnectionLostError]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Self, TypeAlias
 
 from stompio._backends._anyio import (
     AsyncCriticalSection,
+    AsyncDeadline,
     AsyncEvent,
     AsyncLock,
     AsyncQueue,
@@ -404,7 +405,7 @@ class AsyncConnection:
         self.inbox.put(Ended(error))
 
     async def close(self, timeout: float) -> None:
-        """Send DISCONNECT, wait (bounded) for its RECEIPT, and close; never raises.
+        """Send DISCONNECT, wait for its RECEIPT, and close, all within ``timeout``; never raises.
 
         A connection whose reader was never started (a second server that answered too late)
         has nobody to read the RECEIPT: it gets the DISCONNECT and is closed without the wait.
@@ -414,10 +415,13 @@ class AsyncConnection:
                 receipt_id, frame = self.session.disconnect()
                 waiter = _ReceiptWaiter()
                 self._receipts[receipt_id] = waiter
+                deadline = monotonic() + timeout
                 try:
-                    await self._write(serialize_frame(frame), last=True)
+                    # A server that stopped reading must not hold the DISCONNECT up forever.
+                    with AsyncDeadline(timeout, self._stream):
+                        await self._write(serialize_frame(frame), last=True)
                     if self._reader_started:
-                        await waiter.done.wait(timeout)
+                        await waiter.done.wait(max(0.0, deadline - monotonic()))
                 except Error:
                     pass  # the connection is already over: nothing left to confirm
             self._end(NotConnectedError("the client disconnected"))

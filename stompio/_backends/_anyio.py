@@ -218,6 +218,30 @@ class AsyncTaskGroup:
         self._group.start_soon(function, name=name)
 
 
+class AsyncDeadline:
+    """Bounds a block that writes to ``stream`` to ``seconds``; past that, the block is left.
+
+    What blocked in it is cancelled; a write of another task's stays blocked until the
+    stream is closed, which the caller does next.
+    """
+
+    def __init__(self, seconds: float, stream: AsyncStream) -> None:
+        del stream  # the blocking face needs it; cancelling needs nothing
+        self._scope = anyio.move_on_after(seconds)
+
+    def __enter__(self) -> Self:
+        self._scope.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        return self._scope.__exit__(exc_type, exc, traceback)
+
+
 class AsyncShieldCancellation:
     """Shields cleanup from cancellation, so that it runs to its own (bounded) end."""
 

@@ -214,6 +214,32 @@ class TaskGroup:
         thread.start()
 
 
+class Deadline:
+    """Bounds a block that writes to ``stream`` to ``seconds``; past that, the stream is shut.
+
+    A thread cannot be cancelled, but a write blocked on a shut socket fails: the block's
+    own (``ConnectionLostError``) and any other thread's.
+    """
+
+    def __init__(self, seconds: float, stream: Stream) -> None:
+        self._timer = threading.Timer(seconds, stream.close)
+        self._timer.name = "stompio-deadline"
+        self._timer.daemon = True
+
+    def __enter__(self) -> Self:
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._timer.cancel()
+        self._timer.join()
+
+
 class ShieldCancellation:
     """Threads cannot be cancelled: cleanup needs no shield here."""
 

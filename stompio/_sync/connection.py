@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Self, TypeAlias
 
 from stompio._backends._threads import (
     CriticalSection,
+    Deadline,
     Event,
     Lock,
     Queue,
@@ -404,7 +405,7 @@ class Connection:
         self.inbox.put(Ended(error))
 
     def close(self, timeout: float) -> None:
-        """Send DISCONNECT, wait (bounded) for its RECEIPT, and close; never raises.
+        """Send DISCONNECT, wait for its RECEIPT, and close, all within ``timeout``; never raises.
 
         A connection whose reader was never started (a second server that answered too late)
         has nobody to read the RECEIPT: it gets the DISCONNECT and is closed without the wait.
@@ -414,10 +415,13 @@ class Connection:
                 receipt_id, frame = self.session.disconnect()
                 waiter = _ReceiptWaiter()
                 self._receipts[receipt_id] = waiter
+                deadline = monotonic() + timeout
                 try:
-                    self._write(serialize_frame(frame), last=True)
+                    # A server that stopped reading must not hold the DISCONNECT up forever.
+                    with Deadline(timeout, self._stream):
+                        self._write(serialize_frame(frame), last=True)
                     if self._reader_started:
-                        waiter.done.wait(timeout)
+                        waiter.done.wait(max(0.0, deadline - monotonic()))
                 except Error:
                     pass  # the connection is already over: nothing left to confirm
             self._end(NotConnectedError("the client disconnected"))
