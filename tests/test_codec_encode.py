@@ -113,6 +113,7 @@ def test_e03_escaping_applies_to_every_frame_but_connect_stomp_connected() -> No
         ("caf\u00e9", "caf\u00e9".encode()),
         ("a:b", b"a\\cb"),
         ("a\\b", b"a\\\\b"),
+        ("ID:vm\\c:1", b"ID\\cvm\\\\c\\c1"),
         ("a\nb", b"a\\nb"),
         ("a\rb", b"a\\rb"),
         ("\udcff", b"\xff"),
