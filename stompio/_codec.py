@@ -80,17 +80,12 @@ def _unescape_strict(text: str) -> str:
     if "\\" not in text:
         return text
     if "\\\\" not in text:
-        # Without an escaped backslash, every backslash starts a sequence: when each is one
-        # of the three defined ones, plain replaces do (ActiveMQ escapes ':' in every id).
-        colons, lfs, crs = text.count("\\c"), text.count("\\n"), text.count("\\r")
-        if colons + lfs + crs == text.count("\\"):
-            if colons:
-                text = text.replace("\\c", ":")
-            if lfs:
-                text = text.replace("\\n", "\n")
-            if crs:
-                text = text.replace("\\r", "\r")
-            return text
+        # Without an escaped backslash, every backslash starts a sequence, and none of the
+        # replacements makes a new one: plain replaces do, unless a backslash is left over,
+        # which is an undefined sequence (ActiveMQ escapes ':' in every id).
+        plain = text.replace("\\c", ":").replace("\\n", "\n").replace("\\r", "\r")
+        if "\\" not in plain:
+            return plain
     return _ESCAPE_SEQUENCE.sub(_strict_escape, text)
 
 
