@@ -14,6 +14,7 @@ string survives a round trip.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -502,16 +503,8 @@ def serialize_frame(frame: AnyFrame | HeartbeatFrame) -> bytes:
             return b"\n"
         case SendFrame() | MessageFrame() | ErrorFrame():
             body = frame.body
-            head = _header_lines(frame.command, frame.headers)
-            return b"".join(
-                (
-                    frame.command,
-                    b"\n",
-                    (f"{head}content-length:{len(body)}\n\n").encode("utf-8", "surrogateescape"),
-                    body,
-                    b"\x00",
-                )
-            )
+            head = _head_before_length(frame.command, tuple(frame.headers.items()))
+            return b"%scontent-length:%d\n\n%s\x00" % (head, len(body), body)
         case _:
             headers = frame.headers
             if len(headers) == 1 and frame.command in _ID_ONLY_FRAMES:
@@ -526,6 +519,14 @@ def serialize_frame(frame: AnyFrame | HeartbeatFrame) -> bytes:
             return b"".join(
                 (frame.command, b"\n", head.encode("utf-8", "surrogateescape"), b"\n\x00")
             )
+
+
+# A producer sends the same headers again and again: their checked, escaped and encoded form
+# is kept. A pure function of its arguments; a frame that fails the checks is not kept.
+@functools.lru_cache(maxsize=256)
+def _head_before_length(command: bytes, items: tuple[tuple[str, str], ...]) -> bytes:
+    head = _header_lines(command, dict(items))
+    return b"%s\n%s" % (command, head.encode("utf-8", "surrogateescape"))
 
 
 def _header_lines(command: bytes, headers: dict[str, str]) -> str:
