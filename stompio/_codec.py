@@ -515,9 +515,9 @@ def serialize_frame(frame: AnyFrame | HeartbeatFrame) -> bytes:
                     if ":" in value or "\\" in value:
                         value = value.replace("\\", "\\\\").replace(":", "\\c")
                     return b"%s\nid:%s\n\n\x00" % (frame.command, value.encode())
-            head = _header_lines(frame.command, headers)
+            lines = _header_lines(frame.command, headers)
             return b"".join(
-                (frame.command, b"\n", head.encode("utf-8", "surrogateescape"), b"\n\x00")
+                (frame.command, b"\n", lines.encode("utf-8", "surrogateescape"), b"\n\x00")
             )
 
 
