@@ -9,6 +9,7 @@ messages still wait for an ACK or NACK.
 from __future__ import annotations
 
 import itertools
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
@@ -157,8 +158,9 @@ class Transaction:
 @dataclass(slots=True)
 class _SubscriptionState:
     subscription: Subscription
-    # Ack ids not yet settled, in arrival order (client mode settles a prefix at once).
-    unsettled: dict[str, None] = field(default_factory=dict)
+    # Ack ids not yet settled, in arrival order (client mode settles a prefix at once, taken
+    # from the front in O(1) each: a dict would rescan or copy what is left).
+    unsettled: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
 
 class Session:
@@ -333,8 +335,8 @@ class Session:
             headers["transaction"] = self._open_transaction_id(transaction)
         if state.subscription.ack == "client":
             # Cumulative: this ack settles every earlier message of the subscription too.
-            for earlier in list(state.unsettled):
-                del state.unsettled[earlier]
+            while True:
+                earlier, _ = state.unsettled.popitem(last=False)
                 del self._ack_owner[earlier]
                 if earlier == ack_id:
                     break
