@@ -504,7 +504,8 @@ def serialize_frame(frame: AnyFrame | HeartbeatFrame) -> bytes:
         case SendFrame() | MessageFrame() | ErrorFrame():
             body = frame.body
             head = _head_before_length(frame.command, tuple(frame.headers.items()))
-            return b"%scontent-length:%d\n\n%s\x00" % (head, len(body), body)
+            # join, not %: bytes formatting copies a big body in pieces (1 ms for 1 MiB).
+            return b"".join((head, b"content-length:%d\n\n" % len(body), body, b"\x00"))
         case _:
             headers = frame.headers
             if len(headers) == 1 and frame.command in _ID_ONLY_FRAMES:
