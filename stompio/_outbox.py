@@ -40,11 +40,14 @@ class Outbox:
         self._chunks.append(data)
         self._size += len(data)
 
-    def after_put(self, now: float, *, may_wait: bool = False) -> Step:
+    def after_put(
+        self, now: float, *, may_wait: bool = False, writer_takes_bursts: bool = True
+    ) -> Step:
         """Decide who sends what was just queued; ``now`` is a monotonic clock in seconds.
 
         ``may_wait`` says that someone who sends the queue is sure to come soon: the
-        listener, for an ACK made while more messages are already in.
+        listener, for an ACK made while more messages are already in. Without
+        ``writer_takes_bursts``, a frame of a burst is sent by the caller too.
         """
         if self._size >= OUTBOX_LIMIT:
             return "send_and_yield"
@@ -52,7 +55,7 @@ class Outbox:
             return "leave"
         in_burst = now - self._last_put < BURST_WINDOW
         self._last_put = now
-        if not in_burst:
+        if not in_burst or not writer_takes_bursts:
             return "send"
         if self._writer_woken:
             return "leave"

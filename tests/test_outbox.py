@@ -74,3 +74,15 @@ def test_a_full_queue_is_sent_by_the_caller_even_if_it_may_wait() -> None:
     assert outbox.take() == b"x" * (OUTBOX_LIMIT - 1) + b"y"
     outbox.put(b"z")
     assert outbox.after_put(T0 + LATER, may_wait=True) == "leave"
+
+
+def test_a_burst_the_writer_does_not_take_is_sent_by_the_caller() -> None:
+    outbox = Outbox()
+    outbox.put(b"SEND")
+    outbox.after_put(T0)
+    outbox.put(b"ACK 1")
+    assert outbox.after_put(T0 + SOON, writer_takes_bursts=False) == "send"
+    assert outbox.take() == b"SENDACK 1"
+    # It still counts for the burst: the next frame that the writer may take wakes it.
+    outbox.put(b"SEND")
+    assert outbox.after_put(T0 + 2 * SOON) == "wake_writer"

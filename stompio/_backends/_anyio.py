@@ -26,6 +26,9 @@ RECEIVE_SIZE = 256 * 1024
 monotonic = anyio.current_time
 # Only spaces writes apart, so real time will do; the loop's clock costs a microsecond.
 write_clock = time.monotonic
+# Waking the writer task costs a task switch, and it sends the ACKs of one loop turn in one
+# write: an ACK made in a burst is left to it.
+ACKS_WAKE_WRITER = True
 
 
 class AsyncStream:

@@ -26,6 +26,9 @@ JOIN_TIMEOUT = 10.0
 monotonic = time.monotonic
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 write_clock = time.monotonic
+# Waking the writer thread costs two thread switches, more than the system call the
+# listener's thread makes itself: an ACK made in a burst leaves at once.
+ACKS_WAKE_WRITER = False
 
 
 class Stream:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self, TypeAlias
 
 from stompio._backends._threads import (
+    ACKS_WAKE_WRITER,
     CriticalSection,
     Deadline,
     Event,
@@ -226,7 +227,11 @@ class Connection:
             frame = self.session.settle(message, command, transaction)
             self._outbox.put(serialize_frame(frame))
             # With more messages in, the listener comes back soon, and flushes before it waits.
-            step = self._outbox.after_put(write_clock(), may_wait=self.inbox.has_items())
+            step = self._outbox.after_put(
+                write_clock(),
+                may_wait=self.inbox.has_items(),
+                writer_takes_bursts=ACKS_WAKE_WRITER,
+            )
         self._take_step(step)
 
     def _write(self, data: bytes, *, last: bool = False) -> None:
