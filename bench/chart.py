@@ -28,6 +28,7 @@ COLOURS = {
     "stompio-trio": "#a3c3f2",
     "stomp.py": "#e08a2c",
     "stompman": "#c4453c",
+    "raw-asyncio": "#b5b5b5",
     "raw": "#8c8c8c",
 }
 

@@ -65,11 +65,12 @@ class Wire:
             if not size:
                 msg = "the broker closed the connection"
                 raise ConnectionError(msg)
-            frames = self._cut(size)
+            frames = self.cut(size)
             if frames:
                 return frames
 
-    def _cut(self, size: int) -> list[bytes]:
+    def cut(self, size: int) -> list[bytes]:
+        """Frame the ``size`` bytes just read into the buffer; return the heads completed."""
         position = 0
         frames: list[bytes] = []
         while position < size:

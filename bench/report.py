@@ -45,6 +45,7 @@ CLIENT_ORDER = (
     "stompio-trio",
     "stomp.py",
     "stompman",
+    "raw-asyncio",
     "raw",
 )
 

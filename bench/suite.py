@@ -67,6 +67,7 @@ CLIENTS = {
     client.name: client
     for client in (
         ClientProgram("raw", "client_raw.py"),
+        ClientProgram("raw-asyncio", "client_raw_asyncio.py"),
         ClientProgram("stompio-sync", "client_stompio.py", "sync"),
         ClientProgram("stompio-asyncio", "client_stompio.py", "asyncio"),
         ClientProgram("stompio-uvloop", "client_stompio.py", "uvloop", needs="uvloop"),
