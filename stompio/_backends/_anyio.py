@@ -245,6 +245,48 @@ class AsyncDeadline:
         return self._scope.__exit__(exc_type, exc, traceback)
 
 
+class AsyncSilence:
+    """Watches the reads of a stream for ``tolerance`` seconds without a byte (``None``: off).
+
+    Wrap a loop of reads in it, pass :attr:`timeout` to each read and call :meth:`heard` after
+    each; the block ends when the silence may be over, and :meth:`over` tells. One cancel scope
+    covers all the reads until its deadline passes, when it is armed again from the last
+    byte heard: a scope per read cost 20 us.
+    """
+
+    timeout: float | None = None  # the scope bounds the reads, not each read
+
+    def __init__(self, tolerance: float | None) -> None:
+        self._tolerance = tolerance
+        self._heard = time.monotonic()
+        self._scope: anyio.CancelScope | None = None
+
+    def __enter__(self) -> Self:
+        if self._tolerance is not None:
+            left = self._tolerance - (time.monotonic() - self._heard)
+            self._scope = anyio.move_on_after(max(left, 0.0))
+            self._scope.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        scope, self._scope = self._scope, None
+        return scope is not None and scope.__exit__(exc_type, exc, traceback)
+
+    def heard(self) -> None:
+        """Note that bytes arrived."""
+        self._heard = time.monotonic()
+
+    def over(self) -> bool:
+        """Tell whether nothing arrived for the whole tolerance."""
+        tolerance = self._tolerance
+        return tolerance is not None and time.monotonic() - self._heard >= tolerance
+
+
 class AsyncShieldCancellation:
     """Shields cleanup from cancellation, so that it runs to its own (bounded) end."""
 

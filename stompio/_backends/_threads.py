@@ -243,6 +243,46 @@ class Deadline:
         self._timer.join()
 
 
+class Silence:
+    """Watches the reads of a stream for ``tolerance`` seconds without a byte (``None``: off).
+
+    Wrap a loop of reads in it, pass :attr:`timeout` to each read and call :meth:`heard` after
+    each; the block ends when a read times out, and :meth:`over` tells whether the silence
+    lasted. Each read waits for what is left of the tolerance.
+    """
+
+    def __init__(self, tolerance: float | None) -> None:
+        self._tolerance = tolerance
+        self._heard = time.monotonic()
+
+    @property
+    def timeout(self) -> float | None:
+        """How long the next read may wait."""
+        if self._tolerance is None:
+            return None
+        return max(self._tolerance - (time.monotonic() - self._heard), 0.0)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        pass
+
+    def heard(self) -> None:
+        """Note that bytes arrived."""
+        self._heard = time.monotonic()
+
+    def over(self) -> bool:
+        """Tell whether nothing arrived for the whole tolerance."""
+        tolerance = self._tolerance
+        return tolerance is not None and time.monotonic() - self._heard >= tolerance
+
+
 class ShieldCancellation:
     """Threads cannot be cancelled: cleanup needs no shield here."""
 

@@ -15,6 +15,7 @@ from stompio._backends._threads import (
     Lock,
     Queue,
     ShieldCancellation,
+    Silence,
     Stream,
     TaskGroup,
     checkpoint,
@@ -310,16 +311,18 @@ class Connection:
         try:
             self._dispatch(self._early_frames)
             tolerance = self.intervals.silence_tolerance(self._read_margin)
-            while True:
-                data = self._stream.receive(tolerance)
-                if data is None:
-                    msg = f"the server sent nothing for {tolerance:.1f} s (heart-beats missed)"
-                    raise HeartbeatTimeoutError(msg)
-                if not data:
-                    self._parser.feed_eof()
-                    msg = "the server closed the connection"
-                    raise ConnectionLostError(msg)
-                self._dispatch(self._parser.feed(data))
+            silence = Silence(tolerance)
+            while not silence.over():
+                with silence:
+                    while (data := self._stream.receive(silence.timeout)) is not None:
+                        silence.heard()
+                        if not data:
+                            self._parser.feed_eof()
+                            msg = "the server closed the connection"
+                            raise ConnectionLostError(msg)
+                        self._dispatch(self._parser.feed(data))
+            msg = f"the server sent nothing for {tolerance:.1f} s (heart-beats missed)"
+            raise HeartbeatTimeoutError(msg)
         except Error as exc:
             self._end(exc)
         except Exception as exc:  # noqa: BLE001 (a reader bug must not leave callers waiting)
