@@ -251,7 +251,7 @@ class AsyncSilence:
     Wrap a loop of reads in it, pass :attr:`timeout` to each read and call :meth:`heard` after
     each; the block ends when the silence may be over, and :meth:`over` tells. One cancel scope
     covers all the reads until its deadline passes, when it is armed again from the last
-    byte heard: a scope per read cost 20 us.
+    byte heard: a scope per read cost 10-20 us.
     """
 
     timeout: float | None = None  # the scope bounds the reads, not each read
