@@ -72,6 +72,33 @@ class HeartbeatIntervals:
         return 2 * self.receive_ms / 1000 + margin if self.receive_ms else None
 
 
+class SilenceWatch:
+    """How long the server has been silent, against the heart-beat tolerance (``None``: off).
+
+    Times are seconds on one monotonic clock, passed in.
+    """
+
+    __slots__ = ("_heard", "_tolerance")
+
+    def __init__(self, tolerance: float | None, now: float) -> None:
+        self._tolerance = tolerance
+        self._heard = now
+
+    def heard(self, now: float) -> None:
+        """Note that bytes arrived."""
+        self._heard = now
+
+    def left(self, now: float) -> float | None:
+        """Seconds of silence still tolerated, or ``None`` when nothing is watched."""
+        if self._tolerance is None:
+            return None
+        return max(self._tolerance - (now - self._heard), 0.0)
+
+    def over(self, now: float) -> bool:
+        """Tell whether nothing arrived for the whole tolerance."""
+        return self.left(now) == 0.0
+
+
 def negotiate_heartbeat(offered: Heartbeat, server_header: str | None) -> HeartbeatIntervals:
     """Apply the spec's heart-beat rule to what the client offered and the server answered.
 

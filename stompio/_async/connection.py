@@ -15,12 +15,12 @@ from stompio._backends._anyio import (
     AsyncLock,
     AsyncQueue,
     AsyncShieldCancellation,
-    AsyncSilence,
+    AsyncSilenceBound,
     AsyncStream,
     AsyncTaskGroup,
     async_checkpoint,
+    interval_clock,
     monotonic,
-    write_clock,
 )
 from stompio._codec import ServerFrameParser, serialize_frame
 from stompio._errors import (
@@ -46,6 +46,7 @@ from stompio._outbox import Outbox
 from stompio._protocol import (
     HeartbeatIntervals,
     Session,
+    SilenceWatch,
     check_connected,
     connect_error,
     connect_frame,
@@ -229,7 +230,7 @@ class AsyncConnection:
             self._outbox.put(serialize_frame(frame))
             # With more messages in, the listener comes back soon, and flushes before it waits.
             step = self._outbox.after_put(
-                write_clock(),
+                interval_clock(),
                 may_wait=self.inbox.has_items(),
                 writer_takes_bursts=ACKS_WAKE_WRITER,
             )
@@ -242,7 +243,7 @@ class AsyncConnection:
             # DISCONNECT, and nothing may follow it.
             self._disconnect_sent = last
             self._outbox.put(data)
-            step: Step = "send" if last else self._outbox.after_put(write_clock())
+            step: Step = "send" if last else self._outbox.after_put(interval_clock())
         await self._take_step(step)
 
     def _check_open(self) -> None:
@@ -311,11 +312,11 @@ class AsyncConnection:
         try:
             self._dispatch(self._early_frames)
             tolerance = self.intervals.silence_tolerance(self._read_margin)
-            silence = AsyncSilence(tolerance)
-            while not silence.over():
-                with silence:
-                    while (data := await self._stream.receive(silence.timeout)) is not None:
-                        silence.heard()
+            silence = SilenceWatch(tolerance, interval_clock())
+            while not silence.over(interval_clock()):
+                with AsyncSilenceBound(silence) as bound:
+                    while (data := await self._stream.receive(bound.timeout)) is not None:
+                        silence.heard(interval_clock())
                         if not data:
                             self._parser.feed_eof()
                             msg = "the server closed the connection"

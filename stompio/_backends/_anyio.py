@@ -20,12 +20,15 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine, Sequence
     from types import TracebackType
 
+    from stompio._protocol import SilenceWatch
+
 T = TypeVar("T")
 RECEIVE_SIZE = 256 * 1024
 
 monotonic = anyio.current_time
-# Only spaces writes apart, so real time will do; the loop's clock costs a microsecond.
-write_clock = time.monotonic
+# Only measures intervals (between writes, since the last byte read), so real time will do;
+# the loop's clock costs a microsecond.
+interval_clock = time.monotonic
 # Waking the writer task costs a task switch, and it sends the ACKs of one loop turn in one
 # write: an ACK made in a burst is left to it.
 ACKS_WAKE_WRITER = True
@@ -245,26 +248,21 @@ class AsyncDeadline:
         return self._scope.__exit__(exc_type, exc, traceback)
 
 
-class AsyncSilence:
-    """Watches the reads of a stream for ``tolerance`` seconds without a byte (``None``: off).
+class AsyncSilenceBound:
+    """Bounds a loop of reads by what ``watch`` still tolerates; the loop is left at the end.
 
-    Wrap a loop of reads in it, pass :attr:`timeout` to each read and call :meth:`heard` after
-    each; the block ends when the silence may be over, and :meth:`over` tells. One cancel scope
-    covers all the reads until its deadline passes, when it is armed again from the last
-    byte heard: a scope per read cost 10-20 us.
+    One cancel scope covers all the reads (:attr:`timeout` leaves each read unbounded): a
+    scope per read cost 10-20 us. The caller arms it again while the watch is not over.
     """
 
-    timeout: float | None = None  # the scope bounds the reads, not each read
+    timeout: float | None = None
 
-    def __init__(self, tolerance: float | None) -> None:
-        self._tolerance = tolerance
-        self._heard = time.monotonic()
-        self._scope: anyio.CancelScope | None = None
+    def __init__(self, watch: SilenceWatch) -> None:
+        left = watch.left(interval_clock())
+        self._scope = None if left is None else anyio.move_on_after(left)
 
     def __enter__(self) -> Self:
-        if self._tolerance is not None:
-            left = self._tolerance - (time.monotonic() - self._heard)
-            self._scope = anyio.move_on_after(max(left, 0.0))
+        if self._scope is not None:
             self._scope.__enter__()
         return self
 
@@ -274,17 +272,7 @@ class AsyncSilence:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> bool:
-        scope, self._scope = self._scope, None
-        return scope is not None and scope.__exit__(exc_type, exc, traceback)
-
-    def heard(self) -> None:
-        """Note that bytes arrived."""
-        self._heard = time.monotonic()
-
-    def over(self) -> bool:
-        """Tell whether nothing arrived for the whole tolerance."""
-        tolerance = self._tolerance
-        return tolerance is not None and time.monotonic() - self._heard >= tolerance
+        return self._scope is not None and self._scope.__exit__(exc_type, exc, traceback)
 
 
 class AsyncShieldCancellation:

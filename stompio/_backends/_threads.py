@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from types import TracebackType
 
+    from stompio._protocol import SilenceWatch
+
 T = TypeVar("T")
 RECEIVE_SIZE = 256 * 1024
 # On POSIX a blocked lock acquire lets Ctrl-C through; Windows needs the waits cut into slices.
@@ -25,7 +27,7 @@ JOIN_TIMEOUT = 10.0
 
 monotonic = time.monotonic
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
-write_clock = time.monotonic
+interval_clock = time.monotonic
 # Waking the writer thread costs two thread switches, more than the system call the
 # listener's thread makes itself: an ACK made in a burst leaves at once.
 ACKS_WAKE_WRITER = False
@@ -243,24 +245,16 @@ class Deadline:
         self._timer.join()
 
 
-class Silence:
-    """Watches the reads of a stream for ``tolerance`` seconds without a byte (``None``: off).
+class SilenceBound:
+    """Bounds a loop of reads by what ``watch`` still tolerates: each read waits what is left."""
 
-    Wrap a loop of reads in it, pass :attr:`timeout` to each read and call :meth:`heard` after
-    each; the block ends when a read times out, and :meth:`over` tells whether the silence
-    lasted. Each read waits for what is left of the tolerance.
-    """
-
-    def __init__(self, tolerance: float | None) -> None:
-        self._tolerance = tolerance
-        self._heard = time.monotonic()
+    def __init__(self, watch: SilenceWatch) -> None:
+        self._watch = watch
 
     @property
     def timeout(self) -> float | None:
         """How long the next read may wait."""
-        if self._tolerance is None:
-            return None
-        return max(self._tolerance - (time.monotonic() - self._heard), 0.0)
+        return self._watch.left(interval_clock())
 
     def __enter__(self) -> Self:
         return self
@@ -272,15 +266,6 @@ class Silence:
         traceback: TracebackType | None,
     ) -> None:
         pass
-
-    def heard(self) -> None:
-        """Note that bytes arrived."""
-        self._heard = time.monotonic()
-
-    def over(self) -> bool:
-        """Tell whether nothing arrived for the whole tolerance."""
-        tolerance = self._tolerance
-        return tolerance is not None and time.monotonic() - self._heard >= tolerance
 
 
 class ShieldCancellation:
