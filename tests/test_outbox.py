@@ -86,3 +86,17 @@ def test_a_burst_the_writer_does_not_take_is_sent_by_the_caller() -> None:
     # It still counts for the burst: the next frame that the writer may take wakes it.
     outbox.put(b"SEND")
     assert outbox.after_put(T0 + 2 * SOON) == "wake_writer"
+
+
+def test_waiting_for_the_server_ends_the_burst() -> None:
+    # A round trip faster than the burst window: the reply is sent by the caller, at once.
+    outbox = Outbox()
+    outbox.put(b"SEND 1")
+    assert outbox.after_put(T0) == "send"
+    assert outbox.take() == b"SEND 1"
+    outbox.end_burst()
+    outbox.put(b"SEND 2")
+    assert outbox.after_put(T0 + SOON) == "send"
+    # A frame that follows it within the window is a burst again.
+    outbox.put(b"SEND 3")
+    assert outbox.after_put(T0 + 2 * SOON) == "wake_writer"

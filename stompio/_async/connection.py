@@ -207,6 +207,8 @@ class AsyncConnection:
         self._receipts[receipt_id] = waiter
         try:
             await self.write_frame(frame)
+            with self._state:
+                self._outbox.end_burst()
             if not await waiter.done.wait(timeout):
                 self.session.forget_receipt(receipt_id)
                 msg = f"no RECEIPT for {frame.command.decode()} within {timeout} s"
@@ -266,6 +268,8 @@ class AsyncConnection:
 
     async def flush(self) -> None:
         """Send what is queued now: the listener does before it waits for the server."""
+        with self._state:
+            self._outbox.end_burst()
         if self._outbox:
             await self._flush()
 

@@ -207,6 +207,8 @@ class Connection:
         self._receipts[receipt_id] = waiter
         try:
             self.write_frame(frame)
+            with self._state:
+                self._outbox.end_burst()
             if not waiter.done.wait(timeout):
                 self.session.forget_receipt(receipt_id)
                 msg = f"no RECEIPT for {frame.command.decode()} within {timeout} s"
@@ -266,6 +268,8 @@ class Connection:
 
     def flush(self) -> None:
         """Send what is queued now: the listener does before it waits for the server."""
+        with self._state:
+            self._outbox.end_burst()
         if self._outbox:
             self._flush()
 
