@@ -259,14 +259,12 @@ class Session:
         receipt: bool | str,
     ) -> tuple[str | None, SendFrame]:
         """Build a SEND; a ``str`` body is UTF-8 with a text content type by default."""
-        _check_destination(destination)
-        if isinstance(body, str):
-            body = body.encode()
-            if content_type is None:
-                content_type = "text/plain;charset=utf-8"
-        elif not isinstance(body, (bytes, bytearray, memoryview)):
-            msg = f"body must be bytes or str, not {type(body).__name__}"
-            raise TypeError(msg)
+        # The common case (a str destination, a bytes body, nothing optional) is tested first
+        # and skips the calls: this runs once per message sent.
+        if type(destination) is not str or not destination:
+            _check_destination(destination)
+        if type(body) is not bytes:
+            body, content_type = _body_bytes(body, content_type)
         frame_headers = {"destination": destination}
         if content_type is not None:
             frame_headers["content-type"] = _check_value("content_type", content_type)
@@ -276,11 +274,12 @@ class Session:
                 # RabbitMQ withholds such a RECEIPT until COMMIT: waiting for it would hang.
                 msg = "cannot wait for the receipt of a SEND inside a transaction"
                 raise ValueError(msg)
-        _merge_user_headers(frame_headers, headers, _OWNED_SEND_HEADERS)
-        receipt_id = self._receipt_header(receipt)
+        if headers:
+            _merge_user_headers(frame_headers, headers, _OWNED_SEND_HEADERS)
+        receipt_id = None if receipt is False else self._receipt_header(receipt)
         if receipt_id is not None:
             frame_headers["receipt"] = receipt_id
-        return receipt_id, SendFrame(headers=frame_headers, body=bytes(body))
+        return receipt_id, SendFrame(headers=frame_headers, body=body)
 
     # SUBSCRIBE / UNSUBSCRIBE and the messages they bring.
 
@@ -420,6 +419,15 @@ def _check_destination(destination: str) -> None:
     if not destination:
         msg = "destination must not be empty"
         raise ValueError(msg)
+
+
+def _body_bytes(body: object, content_type: str | None) -> tuple[bytes, str | None]:
+    if isinstance(body, str):
+        return body.encode(), "text/plain;charset=utf-8" if content_type is None else content_type
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body), content_type
+    msg = f"body must be bytes or str, not {type(body).__name__}"
+    raise TypeError(msg)
 
 
 def _check_value(name: str, value: str) -> str:

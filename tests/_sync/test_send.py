@@ -47,6 +47,25 @@ def test_b06_a_body_with_nul_is_counted() -> None:
     assert "content-type" not in send.headers
 
 
+class _Payload(bytes):
+    pass
+
+
+
+def test_bytes_like_bodies_are_sent_as_they_are() -> None:
+    with StompTestServer(serve) as server:
+        with stompio.Client(**client_options(server)) as client:
+            client.send(bytearray(b"ab"), "/queue/a")  # type: ignore[arg-type]
+            client.send(memoryview(b"cd"), "/queue/a")  # type: ignore[arg-type]
+            client.send(_Payload(b"ef"), "/queue/a", receipt=True)
+    assert [(send.body, send.headers["content-length"]) for send in sends(server)] == [
+        (b"ab", "2"),
+        (b"cd", "2"),
+        (b"ef", "2"),
+    ]
+    assert b"content-type" not in server.connection().received
+
+
 
 def test_b07_b08_a_str_body_is_utf8_text() -> None:
     with StompTestServer(serve) as server:
