@@ -7,7 +7,10 @@ The steps, each selectable with ``--only``:
 - ``codec``: ``bench/codec.py``, the parser and serializer without a network;
 - ``idle``: CPU and wake-ups of an idle connected stompio client;
 - ``memory``: RSS while consuming 1 GiB of 1 MiB messages, and for one 64 MiB message;
-- ``profile``: where stompio's client CPU goes while consuming 100 B messages (cProfile).
+- ``profile``: where stompio's client CPU goes while consuming 100 B messages (cProfile);
+- ``instructions``: user-space instructions per message produced and consumed+acked, every
+  client and broker, counted by valgrind's callgrind, which does not vary with the load of
+  the machine as CPU time does (``instructions.py``).
 
 Brokers that do not answer are started with ``scripts/brokers`` and stopped at the end.
 Results land in ``bench/results/<time>/``: ``steps.jsonl`` (every process's report as it
@@ -32,6 +35,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import instructions
 import matrix
 import report
 import steps
@@ -50,6 +54,7 @@ RUNNERS: dict[str, Callable[[Options, Journal], None]] = {
     "idle": steps.run_idle,
     "memory": steps.run_memory,
     "profile": steps.run_profile,
+    "instructions": instructions.run_instructions,
 }
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 MIB = 1024 * 1024
-STEPS = ("clients", "codec", "idle", "memory", "profile")
-BROKER_STEPS = frozenset({"clients", "idle", "memory", "profile"})
+STEPS = ("clients", "codec", "idle", "memory", "profile", "instructions")
+BROKER_STEPS = frozenset({"clients", "idle", "memory", "profile", "instructions"})
 
 
 @dataclass(frozen=True, slots=True)
