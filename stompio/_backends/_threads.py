@@ -110,8 +110,8 @@ class Stream:
         self._socket.close()
 
 
-# A lock for threads, used as it is: its own C methods, where a wrapper's __enter__ and
-# __exit__ cost 0.3 us per use, twice per message sent.
+# A lock for threads, used as it is: a wrapper's Python __enter__ and __exit__ made a
+# with-block 0.38 us against 0.27 (timeit), twice per message sent.
 Lock = threading.Lock
 # Without awaits to switch at, a section is guarded against threads the same way.
 CriticalSection = threading.Lock
