@@ -204,7 +204,11 @@ async def test_disconnect_is_clean(broker: Broker, unique_queue: str) -> None:
             await client.send(f"{index}", unique_queue)
     with pytest.raises(stompio.NotConnectedError):
         await client.send(b"too late", unique_queue)
+    sent = [f"{index}".encode() for index in range(count)]
     async with client_for(broker) as client, client.subscribe(unique_queue, ack="auto"):
         await client.send(b"marker", unique_queue)
-        received = await receive_until(client, b"marker")
-    assert bodies(received) == [f"{index}".encode() for index in range(count)]
+        # RabbitMQ's RECEIPT for a DISCONNECT does not order that connection's SENDs before
+        # another connection's: the marker overtook the tail in 16 runs of 350 (none was lost),
+        # and once in CI. A lost, repeated or reordered message still fails the test.
+        received = await receive_until(client, b"marker", also=sent)
+    assert bodies(received) == sent
