@@ -8,7 +8,7 @@ import functools
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Self
 
-from stompio._async.connection import AsyncConnection, Ended
+from stompio._async.connection import AsyncConnection, Ended, ReadTurn
 from stompio._backends._anyio import (
     AsyncEvent,
     AsyncShieldCancellation,
@@ -302,7 +302,7 @@ class AsyncListener:
                 # while the inbox had more. A failure ends the connection; the inbox says how.
                 with contextlib.suppress(Error):
                     await connection.flush()
-                item = await connection.inbox.get(None)
+                item = await connection.next_item()
             match item:
                 case MessageFrame():
                     if connection.session.is_subscribed(item):
@@ -316,7 +316,7 @@ class AsyncListener:
                     if isinstance(item.error, NotConnectedError):
                         raise StopAsyncIteration
                     raise connection.failure()
-                case None:
+                case None | ReadTurn():
                     pass
                 case _:
                     return item

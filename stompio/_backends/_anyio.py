@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine, Sequence
     from types import TracebackType
 
-    from stompio._protocol import SilenceWatch
 
 T = TypeVar("T")
 RECEIVE_SIZE = 256 * 1024
@@ -246,33 +245,6 @@ class AsyncDeadline:
         traceback: TracebackType | None,
     ) -> bool:
         return self._scope.__exit__(exc_type, exc, traceback)
-
-
-class AsyncSilenceBound:
-    """Bounds a loop of reads by what ``watch`` still tolerates; the loop is left at the end.
-
-    One cancel scope covers all the reads (:attr:`timeout` leaves each read unbounded): a
-    scope per read cost 10-20 us. The caller arms it again while the watch is not over.
-    """
-
-    timeout: float | None = None
-
-    def __init__(self, watch: SilenceWatch) -> None:
-        left = watch.left(interval_clock())
-        self._scope = None if left is None else anyio.move_on_after(left)
-
-    def __enter__(self) -> Self:
-        if self._scope is not None:
-            self._scope.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> bool:
-        return self._scope is not None and self._scope.__exit__(exc_type, exc, traceback)
 
 
 class AsyncShieldCancellation:

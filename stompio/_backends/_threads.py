@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from types import TracebackType
 
-    from stompio._protocol import SilenceWatch
 
 T = TypeVar("T")
 RECEIVE_SIZE = 256 * 1024
@@ -228,29 +227,6 @@ class Deadline:
     ) -> None:
         self._timer.cancel()
         self._timer.join()
-
-
-class SilenceBound:
-    """Bounds a loop of reads by what ``watch`` still tolerates: each read waits what is left."""
-
-    def __init__(self, watch: SilenceWatch) -> None:
-        self._watch = watch
-
-    @property
-    def timeout(self) -> float | None:
-        """How long the next read may wait."""
-        return self._watch.left(interval_clock())
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        pass
 
 
 class ShieldCancellation:

@@ -8,7 +8,7 @@ import functools
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Self
 
-from stompio._sync.connection import Connection, Ended
+from stompio._sync.connection import Connection, Ended, ReadTurn
 from stompio._backends._threads import (
     Event,
     ShieldCancellation,
@@ -302,7 +302,7 @@ class Listener:
                 # while the inbox had more. A failure ends the connection; the inbox says how.
                 with contextlib.suppress(Error):
                     connection.flush()
-                item = connection.inbox.get(None)
+                item = connection.next_item()
             match item:
                 case MessageFrame():
                     if connection.session.is_subscribed(item):
@@ -316,7 +316,7 @@ class Listener:
                     if isinstance(item.error, NotConnectedError):
                         raise StopIteration
                     raise connection.failure()
-                case None:
+                case None | ReadTurn():
                     pass
                 case _:
                     return item

@@ -15,7 +15,6 @@ from stompio._backends._threads import (
     Lock,
     Queue,
     ShieldCancellation,
-    SilenceBound,
     Stream,
     TaskGroup,
     checkpoint,
@@ -52,8 +51,11 @@ from stompio._protocol import (
     connect_frame,
     negotiate_heartbeat,
 )
+from stompio._turns import ReadTurns
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from stompio._config import ConnectionParameters, Heartbeat
     from stompio._frames import ClientFrame
     from stompio._outbox import Step
@@ -67,8 +69,14 @@ class Ended:
     error: Error
 
 
-InboxItem: TypeAlias = MessageFrame | ErrorEvent | ReceiptEvent | HeartbeatEvent | Ended
+@dataclass(frozen=True, slots=True)
+class ReadTurn:
+    """An inbox item that wakes a waiting listener to read from the server itself."""
+
+
+InboxItem: TypeAlias = MessageFrame | ErrorEvent | ReceiptEvent | HeartbeatEvent | Ended | ReadTurn
 _HEARTBEAT_EVENT = HeartbeatEvent()
+_READ_TURN = ReadTurn()
 _HANDSHAKE_SLICE = 0.1
 
 
@@ -98,7 +106,10 @@ class Connection:
         self._stream = stream
         self._parser = parser
         self._early_frames = early_frames
-        self._read_margin = read_margin
+        self._tolerance = intervals.silence_tolerance(read_margin)
+        self._silence = SilenceWatch(self._tolerance, interval_clock())
+        self._turns = ReadTurns()
+        self._reader_wake = Event()
         self._state = CriticalSection()
         self._send_lock = Lock()
         self._outbox = Outbox()
@@ -209,7 +220,9 @@ class Connection:
             self.write_frame(frame)
             with self._state:
                 self._outbox.end_burst()
-            if not waiter.done.wait(timeout):
+            with self._awaiting_receipt():
+                arrived = waiter.done.wait(timeout)
+            if not arrived:
                 self.session.forget_receipt(receipt_id)
                 msg = f"no RECEIPT for {frame.command.decode()} within {timeout} s"
                 raise ReceiptTimeoutError(msg)
@@ -297,16 +310,71 @@ class Connection:
             raise
         self._last_write = monotonic()
 
-    # Background work: the reader and the writer.
+    # Reading: a waiting listener reads itself when it can; the background reader otherwise.
+
+    def next_item(self) -> InboxItem | None:
+        """Wait for the inbox, reading from the server meanwhile when nobody else does.
+
+        ``None`` (or a :class:`ReadTurn`) means: look at the inbox again.
+        """
+        with self._state:
+            reads = self._turns.listener_wants(interval_clock())
+        if not reads:
+            try:
+                return self.inbox.get(None)
+            finally:
+                with self._state:
+                    self._turns.listener_waited()
+        try:
+            # Unbounded: the background reader watches the heart-beats meanwhile, and closes
+            # the stream when they stop, which ends this read.
+            data = self._stream.receive(None)
+            if data is not None:
+                self._take(data)
+        except Error as exc:
+            self._end(exc)
+        except Exception as exc:  # noqa: BLE001 (a reader bug must not leave callers waiting)
+            self._end(_reader_failed(exc))
+        finally:
+            with self._state:
+                wake = self._turns.listener_read(interval_clock())
+            if wake:
+                self._reader_wake.set()
+        return self.inbox.get_nowait()
+
+    @contextlib.contextmanager
+    def _awaiting_receipt(self) -> Iterator[None]:
+        with self._state:
+            wake = self._turns.other_waits()
+        if wake:
+            self._reader_wake.set()
+        try:
+            yield
+        finally:
+            with self._state:
+                self._turns.other_waited()
+
+    def _take(self, data: bytes) -> None:
+        self._silence.heard(interval_clock())
+        if not data:
+            self._parser.feed_eof()
+            msg = "the server closed the connection"
+            raise ConnectionLostError(msg)
+        self._dispatch(self._parser.feed(data))
 
     def start_background(self, tasks: TaskGroup) -> None:
         """Start the reader and the writer in ``tasks``, which must outlive ``close()``."""
+        # Before anyone reads: what came with CONNECTED comes first.
+        try:
+            self._dispatch(self._early_frames)
+        except Error as exc:
+            self._end(exc)
         tasks.start_soon(self.run_reader, "stompio-reader")
         tasks.start_soon(self.run_writer, "stompio-writer")
         self._reader_started = True
 
     def run_reader(self) -> None:
-        """Read and dispatch frames until the connection is over.
+        """Read and dispatch frames while no listener does, until the connection is over.
 
         Shielded: a cancelled owner still sends DISCONNECT and needs the reader for the
         RECEIPT; the reader ends when the connection ends, and ``close()`` ends it.
@@ -316,26 +384,30 @@ class Connection:
 
     def _read_until_over(self) -> None:
         try:
-            self._dispatch(self._early_frames)
-            tolerance = self.intervals.silence_tolerance(self._read_margin)
-            silence = SilenceWatch(tolerance, interval_clock())
-            while not silence.over(interval_clock()):
-                with SilenceBound(silence) as bound:
-                    while (data := self._stream.receive(bound.timeout)) is not None:
-                        silence.heard(interval_clock())
-                        if not data:
-                            self._parser.feed_eof()
-                            msg = "the server closed the connection"
-                            raise ConnectionLostError(msg)
-                        self._dispatch(self._parser.feed(data))
-            msg = f"the server sent nothing for {tolerance:.1f} s (heart-beats missed)"
-            raise HeartbeatTimeoutError(msg)
+            while self._failure is None:
+                # A new event before the turn is taken: a wake-up cannot fall in between.
+                wake = self._reader_wake = Event()
+                now = interval_clock()
+                with self._state:
+                    turn, pause = self._turns.reader_turn(now)
+                left = self._silence.left(now)
+                if turn == "read":
+                    data = self._stream.receive(left)
+                    if data is not None:
+                        self._take(data)
+                        continue
+                else:
+                    if turn == "hand_over" and not self.inbox.has_items():
+                        self.inbox.put(_READ_TURN)
+                    wake.wait(_sooner(pause, left))
+                if self._silence.over(interval_clock()):
+                    silent = f"{self._tolerance:.1f} s"
+                    msg = f"the server sent nothing for {silent} (heart-beats missed)"
+                    raise HeartbeatTimeoutError(msg)
         except Error as exc:
             self._end(exc)
         except Exception as exc:  # noqa: BLE001 (a reader bug must not leave callers waiting)
-            lost = ConnectionLostError(f"the reader failed: {exc!r}")
-            lost.__cause__ = exc
-            self._end(lost)
+            self._end(_reader_failed(exc))
         finally:
             self._stream.close()
 
@@ -414,6 +486,7 @@ class Connection:
             error = NotConnectedError("the client disconnected")
         self._failure = error
         self._writer_wake.set()
+        self._reader_wake.set()
         for waiter in self._receipts.values():
             waiter.error = error if isinstance(error, ServerError) else self.failure()
             waiter.done.set()
@@ -436,8 +509,21 @@ class Connection:
                     with Deadline(timeout, self._stream):
                         self._write(serialize_frame(frame), last=True)
                     if self._reader_started:
-                        waiter.done.wait(max(0.0, deadline - monotonic()))
+                        with self._awaiting_receipt():
+                            waiter.done.wait(max(0.0, deadline - monotonic()))
                 except Error:
                     pass  # the connection is already over: nothing left to confirm
             self._end(NotConnectedError("the client disconnected"))
             self._stream.close()
+
+
+def _reader_failed(exc: Exception) -> ConnectionLostError:
+    lost = ConnectionLostError(f"the reader failed: {exc!r}")
+    lost.__cause__ = exc
+    return lost
+
+
+def _sooner(first: float | None, second: float | None) -> float | None:
+    if first is None:
+        return second
+    return first if second is None else min(first, second)

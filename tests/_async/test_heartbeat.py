@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 import stompio
+from stompio import _turns
 from stompio._backends._anyio import async_sleep
-from stompio._frames import ConnectFrame, DisconnectFrame, HeartbeatFrame
+from stompio._frames import ConnectFrame, DisconnectFrame, HeartbeatFrame, SubscribeFrame
 from tests._async import next_message
 from tests.stomp_server import (
     ServerConnection,
@@ -23,6 +24,7 @@ from tests.stomp_server import (
     accept_connect,
     client_options,
     connected_frame,
+    message_frame,
     serve_until_disconnect,
 )
 
@@ -146,6 +148,35 @@ async def test_hb03_a_silent_server_is_declared_dead() -> None:
                 await client.send(b"x", "/queue/a")
     # The connection was dead: no DISCONNECT was written into it.
     assert [type(frame) for frame in server.connection().frames] == [ConnectFrame]
+
+
+@pytest.mark.anyio
+async def test_hb03_silence_ends_a_listener_that_reads_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While a listener reads the socket itself, the background reader still keeps watch."""
+    # The background reader never takes the socket back: only its watch can end the read.
+    monkeypatch.setattr(_turns, "LISTENER_GRACE", 3600.0)
+
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn, "100,0")
+        subscription = conn.expect(SubscribeFrame).headers["id"]
+        conn.send(message_frame(subscription, b"last words"))
+        conn.wait_closed()
+
+    with StompTestServer(script) as server:
+        options = client_options(server, heartbeat=stompio.Heartbeat(0, 100), read_timeout=0.2)
+        async with (
+            stompio.AsyncClient(**options) as client,
+            client.subscribe("/queue/a", ack="auto"),
+        ):
+            events = client.listen()
+            assert (await next_message(events)).body == b"last words"
+            with pytest.raises(stompio.ConnectionLostError) as caught:
+                await next_message(events)
+            assert isinstance(caught.value.__cause__, stompio.HeartbeatTimeoutError), repr(
+                caught.value
+            )
 
 
 @pytest.mark.anyio

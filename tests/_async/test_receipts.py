@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 import stompio
+from stompio import _turns
+from stompio._backends._anyio import async_checkpoint
 from stompio._frames import SendFrame, SubscribeFrame
 from tests._async import next_event
 from tests.stomp_server import (
@@ -124,3 +126,34 @@ async def test_r04_er04_a_lost_connection_fails_the_pending_receipt() -> None:
                 await next_event(client)
             with pytest.raises(stompio.ConnectionLostError):
                 await client.send(b"y", "/queue/a")
+
+
+@pytest.mark.anyio
+async def test_a_receipt_right_after_listening_is_read_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The background reader leaves the socket to a recent listener, but not a receipt."""
+    # Long enough that a receipt left to the listener's grace times out instead.
+    monkeypatch.setattr(_turns, "LISTENER_GRACE", 3600.0)
+
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        subscription = conn.expect(SubscribeFrame).headers["id"]
+        conn.send(message_frame(subscription, b"first"))
+        sent = conn.expect(SendFrame)
+        conn.send(receipt_frame(sent.headers["receipt"]))
+        serve_until_disconnect(conn)
+
+    with StompTestServer(script) as server:
+        # Without heart-beats, nothing else would wake the background reader.
+        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0), receipt_timeout=5)
+        async with (
+            stompio.AsyncClient(**options) as client,
+            client.subscribe("/queue/a", ack="auto"),
+        ):
+            event = await next_event(client)
+            assert isinstance(event, stompio.MessageEvent)
+            assert event.body == b"first"
+            # The background reader settles in its pause first (threads get there anyway).
+            await async_checkpoint()
+            await client.send(b"reply", "/queue/b", receipt=True)

@@ -1,0 +1,90 @@
+"""Who reads from the server: the rules of ``ReadTurns``, without I/O."""
+
+from __future__ import annotations
+
+from stompio._turns import LISTENER_GRACE, ReadTurns
+
+NOW = 100.0
+
+
+def test_a_listener_reads_when_nobody_does_and_another_waits() -> None:
+    turns = ReadTurns()
+    assert turns.listener_wants(NOW)
+    assert not turns.listener_wants(NOW)
+    # The reader does not read under a listener; it waits to be woken, whenever that is.
+    assert turns.reader_turn(NOW) == ("pause", None)
+
+
+def test_a_listener_that_finishes_wakes_a_parked_reader_once() -> None:
+    turns = ReadTurns()
+    assert turns.listener_wants(NOW)
+    assert turns.reader_turn(NOW) == ("pause", None)
+    assert turns.listener_read(NOW)
+    # It is awake now: the next read needs no wake-up.
+    assert turns.listener_wants(NOW)
+    assert not turns.listener_read(NOW)
+
+
+def test_the_reader_leaves_the_socket_to_a_recent_listener_for_the_grace() -> None:
+    turns = ReadTurns()
+    assert turns.listener_wants(NOW)
+    assert turns.reader_turn(NOW) == ("pause", None)
+    turns.listener_read(NOW)
+    turn, pause = turns.reader_turn(NOW + LISTENER_GRACE / 4)
+    assert turn == "pause"
+    assert pause is not None
+    assert abs(pause - 0.75 * LISTENER_GRACE) < 1e-9
+    later = NOW + 2 * LISTENER_GRACE
+    assert turns.reader_turn(later) == ("read", None)
+    # Reading now, it keeps the socket until a listener comes.
+    assert turns.reader_turn(later) == ("read", None)
+    assert not turns.listener_wants(later)
+
+
+def test_a_listener_that_waits_on_the_reader_is_handed_the_socket() -> None:
+    turns = ReadTurns()
+    assert turns.reader_turn(NOW) == ("read", None)
+    # The reader is in the middle of a read: the listener waits for what it brings.
+    assert not turns.listener_wants(NOW)
+    assert turns.reader_turn(NOW) == ("hand_over", LISTENER_GRACE)
+    turns.listener_waited()
+    assert turns.listener_wants(NOW)
+    assert turns.reader_turn(NOW) == ("pause", None)
+
+
+def test_a_receipt_waiter_wakes_the_reader_when_nobody_reads() -> None:
+    turns = ReadTurns()
+    assert turns.listener_wants(NOW)
+    turns.listener_read(NOW)
+    assert turns.reader_turn(NOW)[0] == "pause"
+    # Within the listener's grace: a receipt needs a reader now all the same.
+    assert turns.other_waits()
+    assert turns.reader_turn(NOW) == ("read", None)
+    turns.other_waited()
+    assert turns.reader_turn(NOW)[0] == "pause"
+
+
+def test_a_receipt_waiter_leaves_the_read_to_a_reading_listener() -> None:
+    turns = ReadTurns()
+    assert turns.listener_wants(NOW)
+    assert not turns.other_waits()
+    # ... but when the listener stops before the receipt came, the reader takes over.
+    assert turns.listener_read(NOW)
+    assert turns.reader_turn(NOW) == ("read", None)
+    assert not turns.other_waits()
+    turns.other_waited()
+    turns.other_waited()
+    turn, _ = turns.reader_turn(NOW)
+    assert turn == "pause"
+
+
+def test_a_listener_after_a_wait_reads_itself_once_the_reader_handed_over() -> None:
+    turns = ReadTurns()
+    assert turns.reader_turn(NOW) == ("read", None)
+    assert not turns.listener_wants(NOW)
+    assert not turns.listener_wants(NOW)
+    assert turns.reader_turn(NOW)[0] == "hand_over"
+    turns.listener_waited()
+    assert turns.listener_wants(NOW)
+    # The other listener still waits: when this one stops, the reader must look again.
+    assert turns.listener_read(NOW)
