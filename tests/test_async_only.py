@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+from typing import TYPE_CHECKING
+
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 import pytest
 
 import stompio
+from stompio._backends._anyio import AsyncStream
 from stompio._frames import ConnectFrame, DisconnectFrame, SendFrame, SubscribeFrame
 from tests._async import next_message
 from tests.stomp_server import (
@@ -21,6 +27,9 @@ from tests.stomp_server import (
     serve,
     serve_until_disconnect,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 pytestmark = pytest.mark.anyio
 
@@ -232,3 +241,61 @@ async def test_leaving_is_bounded_while_another_task_is_stuck_sending() -> None:
                 await anyio.to_thread.run_sync(server.connection().wait_reading_stopped)
             left.set()
     assert [type(exc) for exc in outcome] == [stompio.ConnectionLostError]
+
+
+@contextlib.asynccontextmanager
+async def connected_stream() -> AsyncIterator[tuple[AsyncStream, socket.socket]]:
+    """A client stream and the server's end of it, over loopback TCP; both closed after."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        stream = await AsyncStream.connect("127.0.0.1", listener.getsockname()[1], 5)
+        peer, _ = listener.accept()
+    with peer:
+        try:
+            yield stream, peer
+        finally:
+            await stream.aclose()
+
+
+async def bytes_waiting(stream: AsyncStream) -> None:
+    """Return once bytes wait in ``stream``, without taking them."""
+    await anyio.wait_readable(stream._socket)
+
+
+async def test_a_receive_cancelled_before_it_starts_leaves_the_bytes() -> None:
+    async with connected_stream() as (stream, peer):
+        peer.sendall(b"kept")
+        await bytes_waiting(stream)
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await stream.receive(None)
+        assert scope.cancelled_caught
+        with anyio.fail_after(5):
+            assert await stream.receive(None) == b"kept"
+
+
+# Trio runs the tasks of one batch in random order: there, one yield proves nothing.
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_receive_of_waiting_bytes_lets_other_tasks_run() -> None:
+    ran: list[str] = []
+
+    async def note() -> None:
+        ran.append("ran")
+
+    async with connected_stream() as (stream, peer), anyio.create_task_group() as group:
+        peer.sendall(b"ready")
+        await bytes_waiting(stream)
+        group.start_soon(note)
+        assert await stream.receive(None) == b"ready"
+        # A loop of receives that never block must not starve the writer task.
+        assert ran == ["ran"]
+
+
+async def test_a_receive_blocked_when_the_stream_closes_fails_as_lost() -> None:
+    async def close_soon(stream: AsyncStream) -> None:
+        await anyio.lowlevel.checkpoint()
+        await stream.aclose()
+
+    async with connected_stream() as (stream, _), anyio.create_task_group() as group:
+        group.start_soon(close_soon, stream)
+        with pytest.raises(stompio.ConnectionLostError):
+            await stream.receive(None)

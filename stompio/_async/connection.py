@@ -384,9 +384,11 @@ class AsyncConnection:
 
     async def _read_until_over(self) -> None:
         try:
-            while self._failure is None:
-                # A new event before the turn is taken: a wake-up cannot fall in between.
+            while True:
+                # A new event before the state is checked: a wake-up cannot fall in between.
                 wake = self._reader_wake = AsyncEvent()
+                if self._failure is not None:
+                    return
                 now = interval_clock()
                 with self._state:
                     turn, pause = self._turns.reader_turn(now)

@@ -384,9 +384,11 @@ class Connection:
 
     def _read_until_over(self) -> None:
         try:
-            while self._failure is None:
-                # A new event before the turn is taken: a wake-up cannot fall in between.
+            while True:
+                # A new event before the state is checked: a wake-up cannot fall in between.
                 wake = self._reader_wake = Event()
+                if self._failure is not None:
+                    return
                 now = interval_clock()
                 with self._state:
                     turn, pause = self._turns.reader_turn(now)
