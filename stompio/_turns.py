@@ -2,7 +2,7 @@
 
 No I/O here. A listener that reads the socket itself gets its message without a hand-off
 from the reader (a thread wake-up, or a loop turn): against RabbitMQ, the blocking client's
-round trip fell from 325-354 us to 275-290 so. The background reader reads when nobody
+round trip fell from 325-354 us to 293-304 so. The background reader reads when nobody
 listens (receipts, heart-beats, errors), and keeps watch on the heart-beats meanwhile.
 """
 
