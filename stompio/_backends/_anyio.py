@@ -81,19 +81,21 @@ class AsyncStream:
                 # The bytes are taken: others run now, but a cancellation cannot drop them.
                 await anyio.lowlevel.cancel_shielded_checkpoint()
                 return data
-            while True:
-                if timeout is None:
-                    await anyio.wait_readable(self._socket)
-                else:
-                    with anyio.move_on_after(timeout):
-                        await anyio.wait_readable(self._socket)
-                        return self._socket.recv(RECEIVE_SIZE)
-                    return None
-                with contextlib.suppress(BlockingIOError):
-                    return self._socket.recv(RECEIVE_SIZE)
+            if timeout is None:
+                return await self._receive_when_ready()
+            with anyio.move_on_after(timeout):
+                return await self._receive_when_ready()
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError, ValueError) as exc:
             msg = f"reading from the server failed: {exc!r}"
             raise ConnectionLostError(msg) from exc
+        return None
+
+    async def _receive_when_ready(self) -> bytes:
+        while True:
+            await anyio.wait_readable(self._socket)
+            # Readiness can be spurious: then wait again.
+            with contextlib.suppress(BlockingIOError):
+                return self._socket.recv(RECEIVE_SIZE)
 
     async def send_all(self, data: bytes) -> None:
         """Write all of ``data``; returns without yielding when the socket takes it at once."""
