@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 from typing import TYPE_CHECKING
@@ -12,7 +13,7 @@ import anyio.to_thread
 import pytest
 
 import stompio
-from stompio._backends._anyio import AsyncStream
+from stompio._backends._anyio import AsyncLock, AsyncStream
 from stompio._frames import ConnectFrame, DisconnectFrame, SendFrame, SubscribeFrame
 from tests._async import next_message
 from tests.stomp_server import (
@@ -299,3 +300,57 @@ async def test_a_receive_blocked_when_the_stream_closes_fails_as_lost() -> None:
         group.start_soon(close_soon, stream)
         with pytest.raises(stompio.ConnectionLostError):
             await stream.receive(None)
+
+
+async def test_the_task_lock_serves_waiters_in_order_and_skips_the_cancelled() -> None:
+    lock = AsyncLock()
+    order: list[str] = []
+
+    async def wait_for_lock(name: str) -> None:
+        async with lock:
+            order.append(name)
+
+    async with anyio.create_task_group() as group:
+        await lock.__aenter__()
+        for name in ["first", "second", "third"]:
+            group.start_soon(wait_for_lock, name)
+            await anyio.wait_all_tasks_blocked()
+        with anyio.CancelScope() as gone:
+            gone.cancel()
+            await wait_for_lock("cancelled")
+        assert gone.cancelled_caught
+        await lock.__aexit__(None, None, None)
+    assert order == ["first", "second", "third"]
+    with anyio.fail_after(1):
+        async with lock:
+            pass
+
+
+# asyncio's own cancel (task.cancel(), asyncio.timeout()) reaches a task whose wait is over.
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_waiter_handed_the_lock_and_cancelled_passes_it_on() -> None:
+    lock = AsyncLock()
+    got: list[str] = []
+
+    async def doomed() -> None:
+        async with lock:
+            got.append("doomed")
+
+    async def patient() -> None:
+        async with lock:
+            got.append("patient")
+
+    await lock.__aenter__()
+    first = asyncio.create_task(doomed())
+    second = asyncio.create_task(patient())
+    await anyio.wait_all_tasks_blocked()
+    # The lock passes to the first waiter, cancelled before it runs again.
+    await lock.__aexit__(None, None, None)
+    first.cancel()
+    with anyio.fail_after(5):
+        await asyncio.wait([first, second])
+    assert first.cancelled()
+    assert got == ["patient"]
+    with anyio.fail_after(1):
+        async with lock:
+            pass

@@ -113,7 +113,7 @@ class AsyncConnection:
         self._state = AsyncCriticalSection()
         self._send_lock = AsyncLock()
         self._outbox = Outbox()
-        self._last_write = monotonic()
+        self._last_write = interval_clock()
         self._writer_wake = AsyncEvent()
         self._failure: Error | None = None
         self._disconnect_sent = False
@@ -308,7 +308,7 @@ class AsyncConnection:
             self._end(lost)
             await self._stream.aclose()
             raise
-        self._last_write = monotonic()
+        self._last_write = interval_clock()
 
     # Reading: a waiting listener reads itself when it can; the background reader otherwise.
 
@@ -470,7 +470,7 @@ class AsyncConnection:
             if not self.is_open:
                 return
             await self._flush()
-            wait = None if every is None else self._last_write + every - monotonic()
+            wait = None if every is None else self._last_write + every - interval_clock()
             if wait is not None and wait <= 0:
                 with self._state:
                     self._check_open()

@@ -113,7 +113,7 @@ class Connection:
         self._state = CriticalSection()
         self._send_lock = Lock()
         self._outbox = Outbox()
-        self._last_write = monotonic()
+        self._last_write = interval_clock()
         self._writer_wake = Event()
         self._failure: Error | None = None
         self._disconnect_sent = False
@@ -308,7 +308,7 @@ class Connection:
             self._end(lost)
             self._stream.close()
             raise
-        self._last_write = monotonic()
+        self._last_write = interval_clock()
 
     # Reading: a waiting listener reads itself when it can; the background reader otherwise.
 
@@ -470,7 +470,7 @@ class Connection:
             if not self.is_open:
                 return
             self._flush()
-            wait = None if every is None else self._last_write + every - monotonic()
+            wait = None if every is None else self._last_write + every - interval_clock()
             if wait is not None and wait <= 0:
                 with self._state:
                     self._check_open()
