@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -14,8 +16,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 import stompio
+from stompio._backends import _threads
 from stompio._frames import AckFrame, ConnectFrame, DisconnectFrame, SendFrame, SubscribeFrame
 from tests.stomp_server import (
+    HOST,
     Broker,
     ServerConnection,
     Signal,
@@ -348,3 +352,22 @@ def test_leaving_is_bounded_while_another_thread_is_stuck_sending(
         assert not thread.is_alive()
         assert client_threads() == []
     assert [type(exc) for exc in outcome] == [stompio.ConnectionLostError]
+
+
+def test_a_read_in_slices_waits_for_the_bytes_and_for_its_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On Windows a read waits in slices, so that Ctrl-C gets through to a listener."""
+    monkeypatch.setattr(_threads, "WAIT_SLICE", 0.01)
+    # Without the first, non-blocking try, every read goes through the sliced wait.
+    monkeypatch.setattr(_threads, "_DONTWAIT", 0)
+    with socket.create_server((HOST, 0)) as listener:
+        stream = _threads.Stream.connect(HOST, listener.getsockname()[1], 5)
+        peer, _ = listener.accept()
+    with peer, contextlib.closing(stream):
+        assert stream.receive(0.05) is None
+        # Later than a few slices, so that one slice alone would come back empty.
+        sender = threading.Timer(0.2, peer.sendall, [b"late"])
+        sender.start()
+        assert stream.receive(None) == b"late"
+        sender.join()

@@ -67,7 +67,7 @@ class Stream:
                 # Under load the next bytes are usually in already: then no select is needed.
                 with contextlib.suppress(BlockingIOError):
                     return self._socket.recv(RECEIVE_SIZE, _DONTWAIT)
-            if not self._selector.select(timeout):
+            if not self._wait_readable(timeout):
                 return None
             return self._socket.recv(RECEIVE_SIZE)
         except (OSError, ValueError) as exc:
@@ -80,6 +80,19 @@ class Stream:
                 self._reading = False
                 if self._closed:
                     self._release()
+
+    def _wait_readable(self, timeout: float | None) -> bool:
+        # A listener reads in the caller's thread, where Ctrl-C must get through: on Windows
+        # only between slices.
+        if WAIT_SLICE is None:
+            return bool(self._selector.select(timeout))
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = _next_wait(deadline)
+            if self._selector.select(max(remaining or 0.0, 0.0)):
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
 
     def send_all(self, data: bytes) -> None:
         """Write all of ``data``."""
