@@ -32,7 +32,7 @@ from tests.stomp_server import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 JOIN = 5.0
@@ -56,6 +56,20 @@ def client_threads() -> Callable[[], list[str]]:
         ]
 
     return alive
+
+
+@pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, as in a terminal, even where it came in ignored.
+
+    A shell without job control starts background commands (``cmd &``) with SIGINT
+    ignored, and Python then leaves it so: a suite started that way saw no Ctrl-C at all.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_threads_sending_at_once_never_interleave_frames() -> None:
@@ -171,6 +185,7 @@ def test_no_client_thread_outlives_a_lost_connection(
 
 def test_keyboard_interrupt_in_the_block_still_disconnects(
     client_threads: Callable[[], list[str]],
+    ctrl_c: None,
 ) -> None:
     sent = Signal()
 
@@ -300,6 +315,7 @@ def test_a_burst_of_sends_leaves_while_the_caller_waits_for_something_else() -> 
 
 def test_keyboard_interrupt_while_connecting_leaves_no_thread_or_socket(
     client_threads: Callable[[], list[str]],
+    ctrl_c: None,
 ) -> None:
     waiting = Signal()
 
