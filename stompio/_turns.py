@@ -77,11 +77,20 @@ class ReadTurns:
         """Note that a receipt waiter is done."""
         self._others_waiting -= 1
 
-    def reader_turn(self, now: float) -> tuple[ReaderTurn, float | None]:
+    def reader_turn(
+        self, now: float, silence_left: float | None = None
+    ) -> tuple[ReaderTurn, float | None]:
         """Choose the background reader's next step, and how long it may pause (``None``: no bound).
 
-        Called between its reads, so it is not reading when it asks.
+        Called between its reads, so it is not reading when it asks. A pause never outlasts
+        ``silence_left``, what the heart-beats still tolerate: the reader keeps that watch.
         """
+        turn, pause = self._reader_turn(now)
+        if turn == "read" or silence_left is None:
+            return turn, pause
+        return turn, silence_left if pause is None else min(pause, silence_left)
+
+    def _reader_turn(self, now: float) -> tuple[ReaderTurn, float | None]:
         self._reader_reading = False
         self._reader_parked = False
         if self._caller_reading:

@@ -88,3 +88,15 @@ def test_a_listener_after_a_wait_reads_itself_once_the_reader_handed_over() -> N
     assert turns.listener_wants(NOW)
     # The other listener still waits: when this one stops, the reader must look again.
     assert turns.listener_read(NOW)
+
+
+def test_a_pause_never_outlasts_what_the_heart_beats_tolerate() -> None:
+    turns = ReadTurns()
+    assert turns.listener_wants(NOW)
+    # Parked under a reading listener: woken by it, or when the silence runs out.
+    assert turns.reader_turn(NOW, silence_left=2.5) == ("pause", 2.5)
+    turns.listener_read(NOW)
+    assert turns.reader_turn(NOW, silence_left=0.01) == ("pause", 0.01)
+    assert turns.reader_turn(NOW, silence_left=10.0) == ("pause", LISTENER_GRACE)
+    # A read is bounded by the caller's own use of the silence, not here.
+    assert turns.reader_turn(NOW + 2 * LISTENER_GRACE, silence_left=0.01) == ("read", None)

@@ -390,9 +390,9 @@ class AsyncConnection:
                 if self._failure is not None:
                     return
                 now = interval_clock()
-                with self._state:
-                    turn, pause = self._turns.reader_turn(now)
                 left = self._silence.left(now)
+                with self._state:
+                    turn, pause = self._turns.reader_turn(now, left)
                 if turn == "read":
                     data = await self._stream.receive(left)
                     if data is not None:
@@ -401,7 +401,7 @@ class AsyncConnection:
                 else:
                     if turn == "hand_over" and not self.inbox.has_items():
                         self.inbox.put(_READ_TURN)
-                    await wake.wait(_sooner(pause, left))
+                    await wake.wait(pause)
                 if self._silence.over(interval_clock()):
                     silent = f"{self._tolerance:.1f} s"
                     msg = f"the server sent nothing for {silent} (heart-beats missed)"
@@ -523,9 +523,3 @@ def _reader_failed(exc: Exception) -> ConnectionLostError:
     lost = ConnectionLostError(f"the reader failed: {exc!r}")
     lost.__cause__ = exc
     return lost
-
-
-def _sooner(first: float | None, second: float | None) -> float | None:
-    if first is None:
-        return second
-    return first if second is None else min(first, second)

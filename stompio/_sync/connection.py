@@ -390,9 +390,9 @@ class Connection:
                 if self._failure is not None:
                     return
                 now = interval_clock()
-                with self._state:
-                    turn, pause = self._turns.reader_turn(now)
                 left = self._silence.left(now)
+                with self._state:
+                    turn, pause = self._turns.reader_turn(now, left)
                 if turn == "read":
                     data = self._stream.receive(left)
                     if data is not None:
@@ -401,7 +401,7 @@ class Connection:
                 else:
                     if turn == "hand_over" and not self.inbox.has_items():
                         self.inbox.put(_READ_TURN)
-                    wake.wait(_sooner(pause, left))
+                    wake.wait(pause)
                 if self._silence.over(interval_clock()):
                     silent = f"{self._tolerance:.1f} s"
                     msg = f"the server sent nothing for {silent} (heart-beats missed)"
@@ -524,8 +524,3 @@ def _reader_failed(exc: Exception) -> ConnectionLostError:
     lost.__cause__ = exc
     return lost
 
-
-def _sooner(first: float | None, second: float | None) -> float | None:
-    if first is None:
-        return second
-    return first if second is None else min(first, second)
