@@ -523,4 +523,3 @@ def _reader_failed(exc: Exception) -> ConnectionLostError:
     lost = ConnectionLostError(f"the reader failed: {exc!r}")
     lost.__cause__ = exc
     return lost
-
