@@ -1,17 +1,19 @@
-"""Who reads from the server next: a caller waiting in ``listen()``, or the background reader.
+"""Who reads from the server next: a caller waiting for it, or the background reader.
 
-No I/O here. A listener that reads the socket itself gets its message without a hand-off
-from the reader (a thread wake-up, or a loop turn): against RabbitMQ, the blocking client's
-round trip fell from 325-354 us to 293-304 so. The background reader reads when nobody
-listens (receipts, heart-beats, errors), and keeps watch on the heart-beats meanwhile.
+No I/O here. A caller that reads the socket itself, in ``listen()`` or waiting for a RECEIPT,
+gets what it waits for without a hand-off from the reader (a thread wake-up, or a loop turn):
+against RabbitMQ, the blocking client's round trip fell from 325-354 us to 293-304 so. The
+background reader reads when nobody waits (receipts for others, heart-beats, errors), and
+keeps watch on the heart-beats meanwhile.
 """
 
 from __future__ import annotations
 
 from typing import Literal, TypeAlias
 
-# A listener that read this recently is likely back soon: the background reader leaves the
-# socket to it meanwhile, and wakes once per this while at most to look again.
+# A caller that read (or waited for a receipt) this recently is likely back soon: the
+# background reader leaves the socket to it meanwhile, and wakes once per this while at most
+# to look again.
 LISTENER_GRACE = 0.05
 
 ReaderTurn: TypeAlias = Literal["read", "pause", "hand_over"]
@@ -20,11 +22,13 @@ ReaderTurn: TypeAlias = Literal["read", "pause", "hand_over"]
 class ReadTurns:
     """Whose turn it is to read, kept under the connection's state guard.
 
-    A listener that finds the inbox empty asks :meth:`listener_wants`: it reads itself when
-    nobody else does, and else waits for the inbox. The background reader asks
-    :meth:`reader_turn` before every read: it reads, pauses, or hands the socket over to
-    waiting listeners (by waking one with a marker in the inbox) and pauses. Receipt waiters
-    never read themselves; :meth:`other_waits` makes sure somebody does.
+    A listener that finds the inbox empty asks :meth:`listener_wants`, and a caller waiting
+    for a RECEIPT asks :meth:`waiter_wants`: either reads itself when nobody else does, and
+    else waits for what the reader brings. A caller that read reports :meth:`caller_read`.
+    The background reader asks :meth:`reader_turn` before every read: it reads, pauses, or
+    hands the socket over to waiting listeners (by waking one with a marker in the inbox)
+    and pauses. A receipt waiter that does not read is never handed the socket: it is
+    woken by its RECEIPT, which somebody is always reading for.
     """
 
     __slots__ = (
@@ -57,8 +61,28 @@ class ReadTurns:
         """Note that a listener that waited for the inbox got something (or gave up)."""
         self._listeners_waiting -= 1
 
-    def listener_read(self, now: float) -> bool:
-        """Note that a listener's read is over; True: the background reader must be woken.
+    def waiter_wants(self, now: float) -> bool:
+        """Note that a caller waits for a RECEIPT; True: it reads itself, False: it waits.
+
+        A caller that waits is counted until :meth:`waiter_served`: the reader reads for it.
+        """
+        self._last_listen = now
+        if self._caller_reading or self._reader_reading:
+            self._others_waiting += 1
+            return False
+        self._caller_reading = True
+        return True
+
+    def waiter_served(self) -> None:
+        """Note that a waiting caller's RECEIPT came (or that it gave up): nobody reads for it.
+
+        Counted off when the RECEIPT is read, not when the waiter wakes: the reader then
+        leaves the socket to the waiter's next request.
+        """
+        self._others_waiting -= 1
+
+    def caller_read(self, now: float) -> bool:
+        """Note that a caller's read is over; True: the background reader must be woken.
 
         It must when somebody waits for what nobody reads now, or when it pauses until woken.
         """
@@ -67,15 +91,6 @@ class ReadTurns:
         wake = self._reader_parked or bool(self._listeners_waiting or self._others_waiting)
         self._reader_parked = False
         return wake
-
-    def other_waits(self) -> bool:
-        """Note that somebody waits for a receipt; True: the background reader must be woken."""
-        self._others_waiting += 1
-        return not (self._caller_reading or self._reader_reading)
-
-    def other_waited(self) -> None:
-        """Note that a receipt waiter is done."""
-        self._others_waiting -= 1
 
     def reader_turn(
         self, now: float, silence_left: float | None = None

@@ -54,8 +54,6 @@ from stompio._protocol import (
 from stompio._turns import ReadTurns
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from stompio._config import ConnectionParameters, Heartbeat
     from stompio._frames import ClientFrame
     from stompio._outbox import Step
@@ -84,6 +82,8 @@ _HANDSHAKE_SLICE = 0.1
 class _ReceiptWaiter:
     done: AsyncEvent = field(default_factory=AsyncEvent)
     error: Error | None = None
+    # Waiting while somebody else reads for it (counted in the read turns until served).
+    counted: bool = False
 
 
 class AsyncConnection:
@@ -220,8 +220,7 @@ class AsyncConnection:
             await self.write_frame(frame)
             with self._state:
                 self._outbox.end_burst()
-            with self._awaiting_receipt():
-                arrived = await waiter.done.wait(timeout)
+            arrived = await self._receipt_arrived(waiter, timeout)
             if not arrived:
                 self.session.forget_receipt(receipt_id)
                 msg = f"no RECEIPT for {frame.command.decode()} within {timeout} s"
@@ -337,22 +336,41 @@ class AsyncConnection:
             self._end(_reader_failed(exc))
         finally:
             with self._state:
-                wake = self._turns.listener_read(interval_clock())
+                wake = self._turns.caller_read(interval_clock())
             if wake:
                 self._reader_wake.set()
         return self.inbox.get_nowait()
 
-    @contextlib.contextmanager
-    def _awaiting_receipt(self) -> Iterator[None]:
+    async def _receipt_arrived(self, waiter: _ReceiptWaiter, timeout: float) -> bool:
+        """Wait up to ``timeout`` for the RECEIPT, reading meanwhile when nobody else does."""
+        deadline = interval_clock() + timeout
         with self._state:
-            wake = self._turns.other_waits()
-        if wake:
-            self._reader_wake.set()
+            reads = self._turns.waiter_wants(deadline - timeout)
+            waiter.counted = not reads
         try:
-            yield
+            if not reads:
+                return await waiter.done.wait(timeout)
+            while not waiter.done.is_set():
+                left = deadline - interval_clock()
+                if left <= 0:
+                    return False
+                try:
+                    data = await self._stream.receive(left)
+                    if data is not None:
+                        self._take(data)
+                except Error as exc:
+                    self._end(exc)
+                except Exception as exc:  # noqa: BLE001 (a reader bug must not leave callers waiting)
+                    self._end(_reader_failed(exc))
+            return True
         finally:
             with self._state:
-                self._turns.other_waited()
+                if waiter.counted:
+                    waiter.counted = False
+                    self._turns.waiter_served()
+                wake = reads and self._turns.caller_read(interval_clock())
+            if wake:
+                self._reader_wake.set()
 
     def _take(self, data: bytes) -> None:
         self._silence.heard(interval_clock())
@@ -442,6 +460,10 @@ class AsyncConnection:
             case ("awaited", receipt_id):
                 waiter = self._receipts.get(receipt_id)
                 if waiter is not None:
+                    with self._state:
+                        if waiter.counted:
+                            waiter.counted = False
+                            self._turns.waiter_served()
                     waiter.done.set()
             case ("reported", receipt_id):
                 self.inbox.put(ReceiptEvent(receipt_id))
@@ -511,8 +533,7 @@ class AsyncConnection:
                     with AsyncDeadline(timeout, self._stream):
                         await self._write(serialize_frame(frame), last=True)
                     if self._reader_started:
-                        with self._awaiting_receipt():
-                            await waiter.done.wait(max(0.0, deadline - monotonic()))
+                        await self._receipt_arrived(waiter, max(0.0, deadline - monotonic()))
                 except Error:
                     pass  # the connection is already over: nothing left to confirm
             self._end(NotConnectedError("the client disconnected"))

@@ -7,7 +7,7 @@ import pytest
 
 import stompio
 from stompio import _turns
-from stompio._backends._anyio import async_checkpoint
+from stompio._backends._anyio import AsyncEvent, AsyncTaskGroup, async_checkpoint
 from stompio._frames import SendFrame, SubscribeFrame
 from tests._async import next_event
 from tests.stomp_server import (
@@ -157,3 +157,69 @@ async def test_a_receipt_right_after_listening_is_read_at_once(
             # The background reader settles in its pause first (threads get there anyway).
             await async_checkpoint()
             await client.send(b"reply", "/queue/b", receipt=True)
+
+
+@pytest.mark.anyio
+async def test_a_receipt_waiter_that_reads_brings_a_listener_its_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a waiter reading for its RECEIPT brings along reaches a listener that waits."""
+    # The background reader stays out of the way after the first message: a caller reads.
+    monkeypatch.setattr(_turns, "LISTENER_GRACE", 3600.0)
+
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        subscription = conn.expect(SubscribeFrame).headers["id"]
+        conn.send(message_frame(subscription, b"first"))
+        sent = conn.expect(SendFrame)
+        conn.send(message_frame(subscription, b"second") + receipt_frame(sent.headers["receipt"]))
+        serve_until_disconnect(conn)
+
+    received: list[bytes] = []
+    listened = AsyncEvent()
+
+    async def listen_once(client: stompio.AsyncClient) -> None:
+        event = await next_event(client)
+        assert isinstance(event, stompio.MessageEvent)
+        received.append(event.body)
+        listened.set()
+
+    with StompTestServer(script) as server:
+        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0), receipt_timeout=5)
+        async with (
+            stompio.AsyncClient(**options) as client,
+            client.subscribe("/queue/a", ack="auto"),
+        ):
+            event = await next_event(client)
+            assert isinstance(event, stompio.MessageEvent)
+            async with AsyncTaskGroup() as group:
+                group.start_soon(lambda: listen_once(client), "listener")
+                await client.send(b"reply", "/queue/b", receipt=True)
+                # Leaving the group would cancel the listener: wait for its message first.
+                assert await listened.wait(5)
+    assert received == [b"second"]
+
+
+@pytest.mark.anyio
+async def test_a_receipt_waiter_that_reads_still_times_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_turns, "LISTENER_GRACE", 3600.0)
+
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        subscription = conn.expect(SubscribeFrame).headers["id"]
+        conn.send(message_frame(subscription, b"first"))
+        conn.expect(SendFrame)  # and no RECEIPT for it
+        serve_until_disconnect(conn)
+
+    with StompTestServer(script) as server:
+        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0), receipt_timeout=0.3)
+        async with (
+            stompio.AsyncClient(**options) as client,
+            client.subscribe("/queue/a", ack="auto"),
+        ):
+            event = await next_event(client)
+            assert isinstance(event, stompio.MessageEvent)
+            with pytest.raises(stompio.ReceiptTimeoutError):
+                await client.send(b"reply", "/queue/b", receipt=True)

@@ -250,3 +250,33 @@ def serve_until_disconnect_after_beats(conn: ServerConnection, eols: bytes) -> N
     conn.read_frame()
     conn.send(eols)
     serve_until_disconnect(conn)
+
+
+
+def test_hb03_silence_ends_a_receipt_waiter_that_reads_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A caller reading for its RECEIPT is watched like a listener: silence ends it early."""
+    monkeypatch.setattr(_turns, "LISTENER_GRACE", 3600.0)
+
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn, "100,0")
+        subscription = conn.expect(SubscribeFrame).headers["id"]
+        conn.send(message_frame(subscription, b"first"))
+        conn.wait_closed()  # silent from here on: no beats, no RECEIPT
+
+    with StompTestServer(script) as server:
+        # The receipt would wait a minute: only the heart-beat watch can end it sooner.
+        options = client_options(
+            server, heartbeat=stompio.Heartbeat(0, 100), read_timeout=0.2, receipt_timeout=60
+        )
+        with (
+            stompio.Client(**options) as client,
+            client.subscribe("/queue/a", ack="auto"),
+        ):
+            assert (next_message(client.listen())).body == b"first"
+            with pytest.raises(stompio.ConnectionLostError) as caught:
+                client.send(b"reply", "/queue/b", receipt=True)
+            assert isinstance(caught.value.__cause__, stompio.HeartbeatTimeoutError), repr(
+                caught.value
+            )

@@ -7,7 +7,7 @@ import pytest
 
 import stompio
 from stompio import _turns
-from stompio._backends._threads import checkpoint
+from stompio._backends._threads import Event, TaskGroup, checkpoint
 from stompio._frames import SendFrame, SubscribeFrame
 from tests._sync import next_event
 from tests.stomp_server import (
@@ -157,3 +157,69 @@ def test_a_receipt_right_after_listening_is_read_at_once(
             # The background reader settles in its pause first (threads get there anyway).
             checkpoint()
             client.send(b"reply", "/queue/b", receipt=True)
+
+
+
+def test_a_receipt_waiter_that_reads_brings_a_listener_its_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a waiter reading for its RECEIPT brings along reaches a listener that waits."""
+    # The background reader stays out of the way after the first message: a caller reads.
+    monkeypatch.setattr(_turns, "LISTENER_GRACE", 3600.0)
+
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        subscription = conn.expect(SubscribeFrame).headers["id"]
+        conn.send(message_frame(subscription, b"first"))
+        sent = conn.expect(SendFrame)
+        conn.send(message_frame(subscription, b"second") + receipt_frame(sent.headers["receipt"]))
+        serve_until_disconnect(conn)
+
+    received: list[bytes] = []
+    listened = Event()
+
+    def listen_once(client: stompio.Client) -> None:
+        event = next_event(client)
+        assert isinstance(event, stompio.MessageEvent)
+        received.append(event.body)
+        listened.set()
+
+    with StompTestServer(script) as server:
+        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0), receipt_timeout=5)
+        with (
+            stompio.Client(**options) as client,
+            client.subscribe("/queue/a", ack="auto"),
+        ):
+            event = next_event(client)
+            assert isinstance(event, stompio.MessageEvent)
+            with TaskGroup() as group:
+                group.start_soon(lambda: listen_once(client), "listener")
+                client.send(b"reply", "/queue/b", receipt=True)
+                # Leaving the group would cancel the listener: wait for its message first.
+                assert listened.wait(5)
+    assert received == [b"second"]
+
+
+
+def test_a_receipt_waiter_that_reads_still_times_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_turns, "LISTENER_GRACE", 3600.0)
+
+    def script(conn: ServerConnection) -> None:
+        accept_connect(conn)
+        subscription = conn.expect(SubscribeFrame).headers["id"]
+        conn.send(message_frame(subscription, b"first"))
+        conn.expect(SendFrame)  # and no RECEIPT for it
+        serve_until_disconnect(conn)
+
+    with StompTestServer(script) as server:
+        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0), receipt_timeout=0.3)
+        with (
+            stompio.Client(**options) as client,
+            client.subscribe("/queue/a", ack="auto"),
+        ):
+            event = next_event(client)
+            assert isinstance(event, stompio.MessageEvent)
+            with pytest.raises(stompio.ReceiptTimeoutError):
+                client.send(b"reply", "/queue/b", receipt=True)
