@@ -63,6 +63,10 @@ class Stream:
                 return b""
             self._reading = True
         try:
+            if timeout is None and WAIT_SLICE is None:
+                # One system call where the probe and the select made three: the bytes,
+                # close() (its shutdown) or Ctrl-C (EINTR) end it.
+                return self._socket.recv(RECEIVE_SIZE)
             if _DONTWAIT:
                 # Under load the next bytes are usually in already: then no select is needed.
                 with contextlib.suppress(BlockingIOError):
