@@ -175,11 +175,29 @@ def test_e04_unrepresentable_connect_headers_are_refused(
 
 
 @pytest.mark.parametrize(
-    "frame", [SendFrame({"destination": "/q\x00"}), AckFrame({"id": "1", "i\x00d": "1"})]
+    "frame",
+    [
+        SendFrame({"destination": "/q\x00"}),
+        SendFrame({"destination": "/q", "receipt": "r\x00"}),
+        AckFrame({"id": "1", "i\x00d": "1"}),
+    ],
 )
 def test_nul_cannot_be_escaped(frame: AnyFrame) -> None:
     with pytest.raises(ValueError, match="NUL"):
         serialize_frame(frame)
+
+
+def test_e03_a_send_carries_its_own_escaped_receipt_after_a_cached_head() -> None:
+    headers = {"destination": "/queue/a", "x": "y"}
+    first = serialize_frame(SendFrame({**headers, "receipt": "r:1"}, b"b"))
+    second = serialize_frame(SendFrame({**headers, "receipt": "r\n2"}, b"b"))
+    plain = serialize_frame(SendFrame(headers, b"b"))
+    head = b"SEND\ndestination:/queue/a\nx:y\n"
+    assert first == head + b"receipt:r\\c1\ncontent-length:1\n\nb\x00"
+    assert second == head + b"receipt:r\\n2\ncontent-length:1\n\nb\x00"
+    assert plain == head + b"content-length:1\n\nb\x00"
+    with pytest.raises(ValueError, match="destination"):
+        serialize_frame(SendFrame({"receipt": "r"}, b"b"))
 
 
 def test_e06_nothing_is_trimmed_or_padded() -> None:
