@@ -531,11 +531,28 @@ def serialize_frame(frame: AnyFrame | HeartbeatFrame) -> bytes:
             )
 
 
+def encode_send(destination: str, body: bytes) -> bytes:
+    """Encode a SEND with no header but ``destination``: the bytes ``serialize_frame`` makes.
+
+    Raises ``ValueError`` for a destination that cannot be written.
+    """
+    return b"".join((_send_head(destination), b"content-length:%d\n\n" % len(body), body, b"\x00"))
+
+
 # A producer sends the same headers again and again: their checked, escaped and encoded form
-# is kept. A pure function of its arguments; a frame that fails the checks is not kept.
+# is kept. Pure functions of their arguments; a frame that fails the checks is not kept.
 @functools.lru_cache(maxsize=256)
 def _head_before_length(command: bytes, items: tuple[tuple[str, str], ...]) -> bytes:
-    head = _header_lines(command, dict(items))
+    return _encode_head(command, dict(items))
+
+
+@functools.lru_cache(maxsize=256)
+def _send_head(destination: str) -> bytes:
+    return _encode_head(b"SEND", {"destination": destination})
+
+
+def _encode_head(command: bytes, headers: dict[str, str]) -> bytes:
+    head = _header_lines(command, headers)
     return b"%s\n%s" % (command, head.encode("utf-8", "surrogateescape"))
 
 

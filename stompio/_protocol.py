@@ -13,6 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
+from stompio._codec import encode_send, serialize_frame
 from stompio._errors import ProtocolError, UnsupportedProtocolVersion
 from stompio._frames import (
     AbortFrame,
@@ -257,14 +258,20 @@ class Session:
         headers: Mapping[str, str] | None,
         transaction: Transaction | None,
         receipt: bool | str,
-    ) -> tuple[str | None, SendFrame]:
-        """Build a SEND; a ``str`` body is UTF-8 with a text content type by default."""
+    ) -> tuple[str | None, bytes]:
+        """Build a SEND and encode it; a ``str`` body is UTF-8 with a text content type by default.
+
+        Returns the receipt id it carries (``None`` without one) and its bytes.
+        """
         # The common case (a str destination, a bytes body, nothing optional) is tested first
         # and skips the calls: this runs once per message sent.
         if type(destination) is not str or not destination:
             _check_destination(destination)
         if type(body) is not bytes:
             body, content_type = _body_bytes(body, content_type)
+        elif content_type is None and not headers and transaction is None and receipt is False:
+            # No header dict and no frame object: 0.6 us where the general way takes 2.3.
+            return None, encode_send(destination, body)
         frame_headers = {"destination": destination}
         if content_type is not None:
             frame_headers["content-type"] = _check_value("content_type", content_type)
@@ -280,7 +287,7 @@ class Session:
         if receipt_id is not None:
             frame_headers["receipt"] = receipt_id
         # Positional: a frozen dataclass takes keywords 20% slower, and this runs per message.
-        return receipt_id, SendFrame(frame_headers, body)
+        return receipt_id, serialize_frame(SendFrame(frame_headers, body))
 
     # SUBSCRIBE / UNSUBSCRIBE and the messages they bring.
 

@@ -7,6 +7,7 @@ import pytest
 from stompio._codec import (
     ClientFrameParser,
     ServerFrameParser,
+    encode_send,
     escape_header,
     serialize_frame,
     unescape_header,
@@ -198,6 +199,22 @@ def test_e03_a_send_carries_its_own_escaped_receipt_after_a_cached_head() -> Non
     assert plain == head + b"content-length:1\n\nb\x00"
     with pytest.raises(ValueError, match="destination"):
         serialize_frame(SendFrame({"receipt": "r"}, b"b"))
+
+
+@pytest.mark.parametrize("destination", ["/queue/a", "/queue/a:b\\c", "/topic/é", "/q/\udcff"])
+@pytest.mark.parametrize("body", [b"", b"x" * 100, b"\x00\n"])
+def test_a_plain_send_encodes_as_the_general_way_does(destination: str, body: bytes) -> None:
+    general = serialize_frame(SendFrame({"destination": destination}, body))
+    assert encode_send(destination, body) == general
+
+
+@pytest.mark.parametrize("destination", ["/q\x00", "/q\ud800x"])
+def test_a_plain_send_refuses_what_the_general_way_refuses(destination: str) -> None:
+    with pytest.raises(ValueError) as general:
+        serialize_frame(SendFrame({"destination": destination}, b""))
+    with pytest.raises(ValueError) as plain:
+        encode_send(destination, b"")
+    assert str(plain.value) == str(general.value)
 
 
 def test_e06_nothing_is_trimmed_or_padded() -> None:

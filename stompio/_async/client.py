@@ -143,7 +143,7 @@ class AsyncClient:
         reports as a ``ReceiptEvent``.
         """
         connection = self._require_connection()
-        receipt_id, frame = connection.session.send(
+        receipt_id, data = connection.session.send(
             body,
             destination,
             content_type=content_type,
@@ -152,9 +152,9 @@ class AsyncClient:
             receipt=receipt,
         )
         if receipt is True and receipt_id is not None:
-            await connection.request(frame, receipt_id, self._receipt_timeout)
+            await connection.request_encoded(data, "SEND", receipt_id, self._receipt_timeout)
         else:
-            await connection.write_frame(frame)
+            await connection.write(data)
 
     @asynccontextmanager
     async def subscribe(

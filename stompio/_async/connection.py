@@ -212,18 +212,30 @@ class AsyncConnection:
         """Send one frame whole; frames from several callers never interleave."""
         await self._write(serialize_frame(frame))
 
+    async def write(self, data: bytes) -> None:
+        """Send the bytes of one encoded frame whole, like :meth:`write_frame`."""
+        await self._write(data)
+
     async def request(self, frame: ClientFrame, receipt_id: str, timeout: float) -> None:
         """Send a frame that carries ``receipt_id`` and wait (bounded) for its RECEIPT."""
+        await self.request_encoded(
+            serialize_frame(frame), frame.command.decode(), receipt_id, timeout
+        )
+
+    async def request_encoded(
+        self, data: bytes, command: str, receipt_id: str, timeout: float
+    ) -> None:
+        """Like :meth:`request`, for the bytes of an encoded ``command`` frame."""
         waiter = _ReceiptWaiter()
         self._receipts[receipt_id] = waiter
         try:
-            await self.write_frame(frame)
+            await self._write(data)
             with self._state:
                 self._outbox.end_burst()
             arrived = await self._receipt_arrived(waiter, timeout)
             if not arrived:
                 self.session.forget_receipt(receipt_id)
-                msg = f"no RECEIPT for {frame.command.decode()} within {timeout} s"
+                msg = f"no RECEIPT for {command} within {timeout} s"
                 raise ReceiptTimeoutError(msg)
             if waiter.error is not None:
                 raise waiter.error

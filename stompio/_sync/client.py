@@ -143,7 +143,7 @@ class Client:
         reports as a ``ReceiptEvent``.
         """
         connection = self._require_connection()
-        receipt_id, frame = connection.session.send(
+        receipt_id, data = connection.session.send(
             body,
             destination,
             content_type=content_type,
@@ -152,9 +152,9 @@ class Client:
             receipt=receipt,
         )
         if receipt is True and receipt_id is not None:
-            connection.request(frame, receipt_id, self._receipt_timeout)
+            connection.request_encoded(data, "SEND", receipt_id, self._receipt_timeout)
         else:
-            connection.write_frame(frame)
+            connection.write(data)
 
     @contextmanager
     def subscribe(
