@@ -108,7 +108,15 @@ class ReadTurns:
     def _reader_turn(self, now: float) -> tuple[ReaderTurn, float | None]:
         self._reader_reading = False
         self._reader_parked = False
+        idle = now - self._last_listen
         if self._caller_reading:
+            if idle < LISTENER_GRACE:
+                # A caller that is busy reading: look again after the grace. Parked, the
+                # reader was woken at the end of every read, a task switch or a thread
+                # wake-up per message: under a caller back in its next read, it parked again.
+                return "pause", LISTENER_GRACE - idle
+            # A caller that has been waiting the whole grace may wait for hours: park (no
+            # wake-ups) until its read ends.
             self._reader_parked = True
             return "pause", None
         if self._others_waiting:
@@ -116,7 +124,6 @@ class ReadTurns:
             return "read", None
         if self._listeners_waiting:
             return "hand_over", LISTENER_GRACE
-        idle = now - self._last_listen
         if idle < LISTENER_GRACE:
             return "pause", LISTENER_GRACE - idle
         self._reader_reading = True
