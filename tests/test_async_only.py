@@ -13,7 +13,7 @@ import anyio.to_thread
 import pytest
 
 import stompio
-from stompio._backends._anyio import AsyncLock, AsyncStream
+from stompio._backends._anyio import AsyncLock, AsyncQueue, AsyncStream
 from stompio._frames import ConnectFrame, DisconnectFrame, SendFrame, SubscribeFrame
 from tests._async import next_message
 from tests.stomp_server import (
@@ -354,3 +354,25 @@ async def test_a_waiter_handed_the_lock_and_cancelled_passes_it_on() -> None:
     with anyio.fail_after(1):
         async with lock:
             pass
+
+
+async def test_the_task_queue_wakes_each_getter_and_outlives_a_timed_out_get() -> None:
+    queue: AsyncQueue[int] = AsyncQueue()
+    assert await queue.get(0.01) is None
+    got: list[int | None] = []
+
+    async def take() -> None:
+        got.append(await queue.get(5))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(take)
+        group.start_soon(take)
+        await anyio.wait_all_tasks_blocked()
+        queue.put(1)
+        await anyio.wait_all_tasks_blocked()
+        # One getter took it; the other waits again, and the next put wakes it.
+        assert got == [1]
+        queue.put(2)
+    assert got == [1, 2]
+    assert queue.get_nowait() is None
+    assert not queue.has_items()
