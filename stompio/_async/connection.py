@@ -210,11 +210,7 @@ class AsyncConnection:
 
     async def write_frame(self, frame: ClientFrame) -> None:
         """Send one frame whole; frames from several callers never interleave."""
-        await self._write(serialize_frame(frame))
-
-    async def write(self, data: bytes) -> None:
-        """Send the bytes of one encoded frame whole, like :meth:`write_frame`."""
-        await self._write(data)
+        await self.write(serialize_frame(frame))
 
     async def request(self, frame: ClientFrame, receipt_id: str, timeout: float) -> None:
         """Send a frame that carries ``receipt_id`` and wait (bounded) for its RECEIPT."""
@@ -229,7 +225,7 @@ class AsyncConnection:
         waiter = _ReceiptWaiter()
         self._receipts[receipt_id] = waiter
         try:
-            await self._write(data)
+            await self.write(data)
             with self._state:
                 self._outbox.end_burst()
             arrived = await self._receipt_arrived(waiter, timeout)
@@ -263,9 +259,14 @@ class AsyncConnection:
         if step != "leave":
             await self._take_step(step)
 
-    async def _write(self, data: bytes, *, last: bool = False) -> None:
+    async def write(self, data: bytes, *, last: bool = False) -> None:
+        """Send the bytes of one encoded frame whole, like :meth:`write_frame`.
+
+        ``last`` marks the DISCONNECT: nothing may be written after it.
+        """
         with self._state:
-            self._check_open()
+            if self._failure is not None or self._disconnect_sent:
+                self._check_open()  # raises; tested inline first, as this runs per frame
             # Set before the bytes leave: the server may close as soon as it has the
             # DISCONNECT, and nothing may follow it.
             self._disconnect_sent = last
@@ -543,7 +544,7 @@ class AsyncConnection:
                 try:
                     # A server that stopped reading must not hold the DISCONNECT up forever.
                     with AsyncDeadline(timeout, self._stream):
-                        await self._write(serialize_frame(frame), last=True)
+                        await self.write(serialize_frame(frame), last=True)
                     if self._reader_started:
                         await self._receipt_arrived(waiter, max(0.0, deadline - monotonic()))
                 except Error:

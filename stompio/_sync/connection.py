@@ -210,11 +210,7 @@ class Connection:
 
     def write_frame(self, frame: ClientFrame) -> None:
         """Send one frame whole; frames from several callers never interleave."""
-        self._write(serialize_frame(frame))
-
-    def write(self, data: bytes) -> None:
-        """Send the bytes of one encoded frame whole, like :meth:`write_frame`."""
-        self._write(data)
+        self.write(serialize_frame(frame))
 
     def request(self, frame: ClientFrame, receipt_id: str, timeout: float) -> None:
         """Send a frame that carries ``receipt_id`` and wait (bounded) for its RECEIPT."""
@@ -229,7 +225,7 @@ class Connection:
         waiter = _ReceiptWaiter()
         self._receipts[receipt_id] = waiter
         try:
-            self._write(data)
+            self.write(data)
             with self._state:
                 self._outbox.end_burst()
             arrived = self._receipt_arrived(waiter, timeout)
@@ -263,9 +259,14 @@ class Connection:
         if step != "leave":
             self._take_step(step)
 
-    def _write(self, data: bytes, *, last: bool = False) -> None:
+    def write(self, data: bytes, *, last: bool = False) -> None:
+        """Send the bytes of one encoded frame whole, like :meth:`write_frame`.
+
+        ``last`` marks the DISCONNECT: nothing may be written after it.
+        """
         with self._state:
-            self._check_open()
+            if self._failure is not None or self._disconnect_sent:
+                self._check_open()  # raises; tested inline first, as this runs per frame
             # Set before the bytes leave: the server may close as soon as it has the
             # DISCONNECT, and nothing may follow it.
             self._disconnect_sent = last
@@ -543,7 +544,7 @@ class Connection:
                 try:
                     # A server that stopped reading must not hold the DISCONNECT up forever.
                     with Deadline(timeout, self._stream):
-                        self._write(serialize_frame(frame), last=True)
+                        self.write(serialize_frame(frame), last=True)
                     if self._reader_started:
                         self._receipt_arrived(waiter, max(0.0, deadline - monotonic()))
                 except Error:
