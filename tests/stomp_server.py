@@ -526,6 +526,14 @@ def accept_connect(conn: ServerConnection, heartbeat: str = "0,0") -> ConnectFra
     return frame
 
 
+def deliver_first(conn: ServerConnection, body: bytes = b"first", heartbeat: str = "0,0") -> str:
+    """Accept CONNECT, expect SUBSCRIBE and send one message on it; return the subscription id."""
+    accept_connect(conn, heartbeat)
+    subscription = conn.expect(SubscribeFrame).headers["id"]
+    conn.send(message_frame(subscription, body))
+    return subscription
+
+
 def receipt_frame(receipt_id: str) -> bytes:
     """The bytes of a RECEIPT for ``receipt_id`` (escaped as the spec says)."""
     escaped = receipt_id.replace("\\", "\\\\").replace(":", "\\c")

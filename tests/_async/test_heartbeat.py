@@ -15,7 +15,7 @@ import pytest
 import stompio
 from stompio import _turns
 from stompio._backends._anyio import async_sleep
-from stompio._frames import ConnectFrame, DisconnectFrame, HeartbeatFrame, SubscribeFrame
+from stompio._frames import ConnectFrame, DisconnectFrame, HeartbeatFrame
 from tests._async import next_message
 from tests.stomp_server import (
     ServerConnection,
@@ -24,7 +24,7 @@ from tests.stomp_server import (
     accept_connect,
     client_options,
     connected_frame,
-    message_frame,
+    deliver_first,
     serve_until_disconnect,
 )
 
@@ -159,9 +159,7 @@ async def test_hb03_silence_ends_a_listener_that_reads_itself(
     monkeypatch.setattr(_turns, "LISTENER_GRACE", 3600.0)
 
     def script(conn: ServerConnection) -> None:
-        accept_connect(conn, "100,0")
-        subscription = conn.expect(SubscribeFrame).headers["id"]
-        conn.send(message_frame(subscription, b"last words"))
+        deliver_first(conn, b"last words", "100,0")
         conn.wait_closed()
 
     with StompTestServer(script) as server:
@@ -260,9 +258,7 @@ async def test_hb03_silence_ends_a_receipt_waiter_that_reads_itself(
     monkeypatch.setattr(_turns, "LISTENER_GRACE", 3600.0)
 
     def script(conn: ServerConnection) -> None:
-        accept_connect(conn, "100,0")
-        subscription = conn.expect(SubscribeFrame).headers["id"]
-        conn.send(message_frame(subscription, b"first"))
+        deliver_first(conn, b"first", "100,0")
         conn.wait_closed()  # silent from here on: no beats, no RECEIPT
 
     with StompTestServer(script) as server:

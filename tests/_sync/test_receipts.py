@@ -15,6 +15,7 @@ from tests.stomp_server import (
     StompTestServer,
     accept_connect,
     client_options,
+    deliver_first,
     message_frame,
     receipt_frame,
     serve_until_disconnect,
@@ -137,9 +138,7 @@ def test_a_receipt_right_after_listening_is_read_at_once(
     monkeypatch.setattr(_turns, "LISTENER_GRACE", 3600.0)
 
     def script(conn: ServerConnection) -> None:
-        accept_connect(conn)
-        subscription = conn.expect(SubscribeFrame).headers["id"]
-        conn.send(message_frame(subscription, b"first"))
+        deliver_first(conn)
         sent = conn.expect(SendFrame)
         conn.send(receipt_frame(sent.headers["receipt"]))
         serve_until_disconnect(conn)
@@ -168,9 +167,7 @@ def test_a_receipt_waiter_that_reads_brings_a_listener_its_message(
     monkeypatch.setattr(_turns, "LISTENER_GRACE", 3600.0)
 
     def script(conn: ServerConnection) -> None:
-        accept_connect(conn)
-        subscription = conn.expect(SubscribeFrame).headers["id"]
-        conn.send(message_frame(subscription, b"first"))
+        subscription = deliver_first(conn)
         sent = conn.expect(SendFrame)
         conn.send(message_frame(subscription, b"second") + receipt_frame(sent.headers["receipt"]))
         serve_until_disconnect(conn)
@@ -207,9 +204,7 @@ def test_a_receipt_waiter_that_reads_still_times_out(
     monkeypatch.setattr(_turns, "LISTENER_GRACE", 3600.0)
 
     def script(conn: ServerConnection) -> None:
-        accept_connect(conn)
-        subscription = conn.expect(SubscribeFrame).headers["id"]
-        conn.send(message_frame(subscription, b"first"))
+        deliver_first(conn)
         conn.expect(SendFrame)  # and no RECEIPT for it
         serve_until_disconnect(conn)
 
