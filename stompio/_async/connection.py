@@ -343,10 +343,8 @@ class AsyncConnection:
             data = await self._stream.receive(None)
             if data is not None:
                 self._take(data)
-        except Error as exc:
-            self._end(exc)
         except Exception as exc:  # noqa: BLE001 (a reader bug must not leave callers waiting)
-            self._end(_reader_failed(exc))
+            self._end(_read_failure(exc))
         finally:
             with self._state:
                 wake = self._turns.caller_read(interval_clock())
@@ -371,10 +369,8 @@ class AsyncConnection:
                     data = await self._stream.receive(left)
                     if data is not None:
                         self._take(data)
-                except Error as exc:
-                    self._end(exc)
                 except Exception as exc:  # noqa: BLE001 (a reader bug must not leave callers waiting)
-                    self._end(_reader_failed(exc))
+                    self._end(_read_failure(exc))
             return True
         finally:
             with self._state:
@@ -437,10 +433,8 @@ class AsyncConnection:
                     silent = f"{self._tolerance:.1f} s"
                     msg = f"the server sent nothing for {silent} (heart-beats missed)"
                     raise HeartbeatTimeoutError(msg)
-        except Error as exc:
-            self._end(exc)
         except Exception as exc:  # noqa: BLE001 (a reader bug must not leave callers waiting)
-            self._end(_reader_failed(exc))
+            self._end(_read_failure(exc))
         finally:
             await self._stream.aclose()
 
@@ -553,7 +547,10 @@ class AsyncConnection:
             await self._stream.aclose()
 
 
-def _reader_failed(exc: Exception) -> ConnectionLostError:
+def _read_failure(exc: Exception) -> Error:
+    """Name what ends the connection after a failed read: our errors as they are, a bug wrapped."""
+    if isinstance(exc, Error):
+        return exc
     lost = ConnectionLostError(f"the reader failed: {exc!r}")
     lost.__cause__ = exc
     return lost

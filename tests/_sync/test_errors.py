@@ -9,12 +9,14 @@ import pytest
 
 import stompio
 from stompio._frames import ConnectFrame, SendFrame, SubscribeFrame
+from stompio._protocol import Session
 from tests._sync import next_event
 from tests.stomp_server import (
     ServerConnection,
     StompTestServer,
     accept_connect,
     client_options,
+    deliver_first,
     message_frame,
 )
 
@@ -182,5 +184,34 @@ def test_l01_server_closing_during_a_large_send() -> None:
         with stompio.Client(**client_options(server)) as client:
             with pytest.raises(stompio.ConnectionLostError):
                 client.send(b"x" * (64 * 1024 * 1024), "/queue/a")
+            with pytest.raises(stompio.ConnectionLostError):
+                client.send(b"x", "/queue/a")
+
+
+
+def test_a_bug_in_the_read_path_ends_the_connection_as_lost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whoever reads, an unexpected exception fails every caller instead of hanging one."""
+
+    def broken(self: Session, frame: object) -> bool:
+        msg = "a bug"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(Session, "on_message", broken)
+
+    def script(conn: ServerConnection) -> None:
+        deliver_first(conn)
+        conn.wait_closed()  # the client gives up on the connection: no DISCONNECT
+
+    with StompTestServer(script) as server:
+        with (
+            stompio.Client(**client_options(server)) as client,
+            client.subscribe("/queue/a", ack="auto"),
+        ):
+            with pytest.raises(stompio.ConnectionLostError) as caught:
+                next_event(client)
+            assert isinstance(caught.value.__cause__, stompio.ConnectionLostError)
+            assert isinstance(caught.value.__cause__.__cause__, RuntimeError)
             with pytest.raises(stompio.ConnectionLostError):
                 client.send(b"x", "/queue/a")
