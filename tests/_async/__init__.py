@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import stompio
+from tests.stomp_server import client_options
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from stompio._events import AsyncListenEvent
+    from tests.stomp_server import StompTestServer
 
 SettleResultT = TypeVar("SettleResultT")
 
@@ -40,3 +43,19 @@ async def next_message(
         return event
     msg = "listen() ended without a message"
     raise AssertionError(msg)
+
+
+@asynccontextmanager
+async def after_first_message(
+    server: StompTestServer, first: bytes = b"first", **options: Any
+) -> AsyncIterator[stompio.AsyncClient]:
+    """Yield a client subscribed to ``/queue/a`` (auto acks) that took the message ``first``.
+
+    The client is made with ``client_options(server, **options)``.
+    """
+    async with (
+        stompio.AsyncClient(**client_options(server, **options)) as client,
+        client.subscribe("/queue/a", ack="auto"),
+    ):
+        assert (await next_message(client.listen())).body == first
+        yield client

@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import stompio
+from tests.stomp_server import client_options
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from stompio._events import ListenEvent
+    from tests.stomp_server import StompTestServer
 
 SettleResultT = TypeVar("SettleResultT")
 
@@ -40,3 +43,19 @@ def next_message(
         return event
     msg = "listen() ended without a message"
     raise AssertionError(msg)
+
+
+@contextmanager
+def after_first_message(
+    server: StompTestServer, first: bytes = b"first", **options: Any
+) -> Iterator[stompio.Client]:
+    """Yield a client subscribed to ``/queue/a`` (auto acks) that took the message ``first``.
+
+    The client is made with ``client_options(server, **options)``.
+    """
+    with (
+        stompio.Client(**client_options(server, **options)) as client,
+        client.subscribe("/queue/a", ack="auto"),
+    ):
+        assert (next_message(client.listen())).body == first
+        yield client

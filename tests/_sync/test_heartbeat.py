@@ -16,7 +16,7 @@ import stompio
 from stompio import _turns
 from stompio._backends._threads import sleep
 from stompio._frames import ConnectFrame, DisconnectFrame, HeartbeatFrame
-from tests._sync import next_message
+from tests._sync import after_first_message, next_message
 from tests.stomp_server import (
     ServerConnection,
     Signal,
@@ -263,14 +263,9 @@ def test_hb03_silence_ends_a_receipt_waiter_that_reads_itself(
 
     with StompTestServer(script) as server:
         # The receipt would wait a minute: only the heart-beat watch can end it sooner.
-        options = client_options(
+        with after_first_message(
             server, heartbeat=stompio.Heartbeat(0, 100), read_timeout=0.2, receipt_timeout=60
-        )
-        with (
-            stompio.Client(**options) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
-            assert (next_message(client.listen())).body == b"first"
+        ) as client:
             with pytest.raises(stompio.ConnectionLostError) as caught:
                 client.send(b"reply", "/queue/b", receipt=True)
             assert isinstance(caught.value.__cause__, stompio.HeartbeatTimeoutError), repr(

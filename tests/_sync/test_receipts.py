@@ -9,7 +9,7 @@ import stompio
 from stompio import _turns
 from stompio._backends._threads import Event, TaskGroup, checkpoint
 from stompio._frames import SendFrame, SubscribeFrame
-from tests._sync import next_event
+from tests._sync import after_first_message, next_event
 from tests.stomp_server import (
     ServerConnection,
     StompTestServer,
@@ -145,14 +145,9 @@ def test_a_receipt_right_after_listening_is_read_at_once(
 
     with StompTestServer(script) as server:
         # Without heart-beats, nothing else would wake the background reader.
-        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0), receipt_timeout=5)
-        with (
-            stompio.Client(**options) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
-            event = next_event(client)
-            assert isinstance(event, stompio.MessageEvent)
-            assert event.body == b"first"
+        with after_first_message(
+            server, heartbeat=stompio.Heartbeat(0, 0), receipt_timeout=5
+        ) as client:
             # The background reader settles in its pause first (threads get there anyway).
             checkpoint()
             client.send(b"reply", "/queue/b", receipt=True)
@@ -182,18 +177,16 @@ def test_a_receipt_waiter_that_reads_brings_a_listener_its_message(
         listened.set()
 
     with StompTestServer(script) as server:
-        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0), receipt_timeout=5)
         with (
-            stompio.Client(**options) as client,
-            client.subscribe("/queue/a", ack="auto"),
+            after_first_message(
+                server, heartbeat=stompio.Heartbeat(0, 0), receipt_timeout=5
+            ) as client,
+            TaskGroup() as group,
         ):
-            event = next_event(client)
-            assert isinstance(event, stompio.MessageEvent)
-            with TaskGroup() as group:
-                group.start_soon(lambda: listen_once(client), "listener")
-                client.send(b"reply", "/queue/b", receipt=True)
-                # Leaving the group would cancel the listener: wait for its message first.
-                assert listened.wait(5)
+            group.start_soon(lambda: listen_once(client), "listener")
+            client.send(b"reply", "/queue/b", receipt=True)
+            # Leaving the group would cancel the listener: wait for its message first.
+            assert listened.wait(5)
     assert received == [b"second"]
 
 
@@ -209,12 +202,8 @@ def test_a_receipt_waiter_that_reads_still_times_out(
         serve_until_disconnect(conn)
 
     with StompTestServer(script) as server:
-        options = client_options(server, heartbeat=stompio.Heartbeat(0, 0), receipt_timeout=0.3)
-        with (
-            stompio.Client(**options) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
-            event = next_event(client)
-            assert isinstance(event, stompio.MessageEvent)
+        with after_first_message(
+            server, heartbeat=stompio.Heartbeat(0, 0), receipt_timeout=0.3
+        ) as client:
             with pytest.raises(stompio.ReceiptTimeoutError):
                 client.send(b"reply", "/queue/b", receipt=True)
