@@ -17,11 +17,12 @@ Step: TypeAlias = Literal["send", "send_and_yield", "wake_writer", "leave"]
 class Outbox:
     """Frames queued for the socket.
 
+    A frame that comes alone skips the queue (:meth:`takes_alone`): its caller sends it.
     After each :meth:`put`, :meth:`after_put` tells the caller what to do: ``"send"`` the
-    queue itself (a lone frame), ``"wake_writer"`` (the first frame of a burst: the writer
-    task or thread sends the burst in one call), ``"leave"`` it (the writer is already
-    woken, or the frame may wait for the listener), or ``"send_and_yield"`` (the queue is
-    full: send it, and let other tasks run). :meth:`take` empties the queue for one write,
+    queue itself, ``"wake_writer"`` (the first frame of a burst: the writer task or thread
+    sends the burst in one call), ``"leave"`` it (the writer is already woken, or the frame
+    may wait for the listener), or ``"send_and_yield"`` (the queue is full: send it, and let
+    other tasks run). :meth:`take` empties the queue for one write,
     and :meth:`end_burst` says that the caller now waits for the server.
     """
 
@@ -40,6 +41,17 @@ class Outbox:
         """Queue the bytes of one frame (or a heart-beat)."""
         self._chunks.append(data)
         self._size += len(data)
+
+    def takes_alone(self, now: float) -> bool:
+        """Tell whether a frame made at ``now`` may leave at once, by its caller, unqueued.
+
+        It may when nothing is queued before it and it starts no burst; it then counts as
+        put. Otherwise the caller puts it and asks :meth:`after_put`.
+        """
+        if self._chunks or now - self._last_put < BURST_WINDOW:
+            return False
+        self._last_put = now
+        return True
 
     def after_put(
         self, now: float, *, may_wait: bool = False, writer_takes_bursts: bool = True

@@ -100,3 +100,31 @@ def test_waiting_for_the_server_ends_the_burst() -> None:
     # A frame that follows it within the window is a burst again.
     outbox.put(b"SEND 3")
     assert outbox.after_put(T0 + 2 * SOON) == "wake_writer"
+
+
+def test_a_lone_frame_skips_the_queue_and_counts_for_the_burst() -> None:
+    outbox = Outbox()
+    assert outbox.takes_alone(T0)
+    assert not outbox
+    # The next frame within the window starts a burst: it is queued, and the writer woken.
+    assert not outbox.takes_alone(T0 + SOON)
+    outbox.put(b"b")
+    assert outbox.after_put(T0 + SOON) == "wake_writer"
+
+
+def test_a_frame_behind_queued_ones_never_skips_the_queue() -> None:
+    # Sent ahead, it would overtake them: an ACK left for the listener, say.
+    outbox = Outbox()
+    outbox.put(b"ACK 1")
+    assert outbox.after_put(T0, may_wait=True) == "leave"
+    assert not outbox.takes_alone(T0 + LATER)
+    outbox.put(b"COMMIT")
+    assert outbox.after_put(T0 + LATER) == "send"
+    assert outbox.take() == b"ACK 1COMMIT"
+
+
+def test_a_frame_after_waiting_for_the_server_skips_the_queue() -> None:
+    outbox = Outbox()
+    assert outbox.takes_alone(T0)
+    outbox.end_burst()
+    assert outbox.takes_alone(T0 + SOON)

@@ -298,10 +298,6 @@ class AsyncListener:
         while True:
             item = connection.inbox.get_nowait()
             if item is None:
-                # About to wait for the server, which may be waiting for the ACKs queued
-                # while the inbox had more. A failure ends the connection; the inbox says how.
-                with contextlib.suppress(Error):
-                    await connection.flush()
                 item = await connection.next_item()
             match item:
                 case MessageFrame():

@@ -270,9 +270,16 @@ class AsyncConnection:
             # Set before the bytes leave: the server may close as soon as it has the
             # DISCONNECT, and nothing may follow it.
             self._disconnect_sent = last
-            self._outbox.put(data)
-            step: Step = "send" if last else self._outbox.after_put(interval_clock())
-        if step != "leave":
+            alone = self._outbox.takes_alone(interval_clock())
+            if not alone:
+                self._outbox.put(data)
+                step: Step = "send" if last else self._outbox.after_put(interval_clock())
+        if alone:
+            # Straight to the socket: a round trip's send went through the queue in 12,000
+            # instructions more, before the system call.
+            async with self._send_lock:
+                await self._send(data)
+        elif step != "leave":
             await self._take_step(step)
 
     def _check_open(self) -> None:
@@ -292,13 +299,6 @@ class AsyncConnection:
                 self._writer_wake.set()
             case "leave":
                 pass
-
-    async def flush(self) -> None:
-        """Send what is queued now: the listener does before it waits for the server."""
-        with self._state:
-            self._outbox.end_burst()
-        if self._outbox:
-            await self._flush()
 
     async def _flush(self) -> None:
         # Whoever holds the socket also sends what others queued meanwhile: under load,
@@ -329,7 +329,13 @@ class AsyncConnection:
 
         ``None`` (or a :class:`ReadTurn`) means: look at the inbox again.
         """
+        if self._outbox:
+            # The server may be waiting for the ACKs queued while the inbox had more. A
+            # failure ends the connection, and the inbox says how.
+            with contextlib.suppress(Error):
+                await self._flush()
         with self._state:
+            self._outbox.end_burst()
             reads = self._turns.listener_wants(interval_clock())
         if not reads:
             try:

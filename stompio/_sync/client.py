@@ -298,10 +298,6 @@ class Listener:
         while True:
             item = connection.inbox.get_nowait()
             if item is None:
-                # About to wait for the server, which may be waiting for the ACKs queued
-                # while the inbox had more. A failure ends the connection; the inbox says how.
-                with contextlib.suppress(Error):
-                    connection.flush()
                 item = connection.next_item()
             match item:
                 case MessageFrame():
