@@ -376,3 +376,27 @@ async def test_the_task_queue_wakes_each_getter_and_outlives_a_timed_out_get() -
     assert got == [1, 2]
     assert queue.get_nowait() is None
     assert not queue.has_items()
+
+
+async def test_bytes_taken_by_a_cancelled_receive_come_first_in_the_next() -> None:
+    async with connected_stream() as (stream, peer):
+        peer.sendall(b"first")
+        await bytes_waiting(stream)
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await stream.receive(None)
+        assert scope.cancelled_caught
+        peer.sendall(b"second")
+        with anyio.fail_after(5):
+            assert await stream.receive(None) == b"first"
+            assert await stream.receive(None) == b"second"
+
+
+async def test_a_receive_that_waits_is_cancelled_without_taking_bytes() -> None:
+    async with connected_stream() as (stream, peer):
+        with anyio.move_on_after(0.05) as scope:
+            await stream.receive(None)
+        assert scope.cancelled_caught
+        peer.sendall(b"late")
+        with anyio.fail_after(5):
+            assert await stream.receive(None) == b"late"
