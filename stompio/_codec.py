@@ -386,8 +386,8 @@ class _FrameParser(Generic[_FrameT]):
         """Parse the whole frames at the start of a read, and say how many bytes they took.
 
         Most reads hold whole frames and the EOLs after them: these are parsed straight from
-        the bytes, without the buffer and the scanning loop's state (a third of a round trip's
-        instructions went there). It stops at anything the loop has to judge: a frame cut
+        the bytes, without a copy into the buffer and the scanning loop's state (6-8% fewer
+        instructions per message). It stops at anything the loop has to judge: a frame cut
         short, a CR, a limit crossed, a body without its NUL. The loop then starts on the rest.
         """
         events: list[_FrameT | HeartbeatFrame] = []

@@ -270,10 +270,11 @@ class Connection:
             # Set before the bytes leave: the server may close as soon as it has the
             # DISCONNECT, and nothing may follow it.
             self._disconnect_sent = last
-            alone = self._outbox.takes_alone(interval_clock())
+            now = interval_clock()
+            alone = self._outbox.takes_alone(now)
             if not alone:
                 self._outbox.put(data)
-                step: Step = "send" if last else self._outbox.after_put(interval_clock())
+                step: Step = "send" if last else self._outbox.after_put(now)
         if alone:
             # Straight to the socket: a round trip's send went through the queue in 12,000
             # instructions more, before the system call.
