@@ -381,7 +381,7 @@ async def test_the_task_queue_wakes_each_getter_and_outlives_a_timed_out_get() -
     assert not queue.has_items()
 
 
-async def test_a_receive_that_waits_is_cancelled_without_taking_bytes() -> None:
+async def test_a_receive_that_waits_is_cancelled_and_the_stream_reads_on() -> None:
     async with connected_stream() as (stream, peer):
         with anyio.move_on_after(0.05) as scope:
             await stream.receive(None)
