@@ -6,6 +6,8 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import pytest
+
 import stompio
 from tests.stomp_server import client_options
 
@@ -25,6 +27,13 @@ async def next_event(client: stompio.AsyncClient) -> AsyncListenEvent:
             return event
     msg = "listen() ended without an event"
     raise AssertionError(msg)
+
+
+async def lost_cause(client: stompio.AsyncClient) -> BaseException | None:
+    """Take the next event, which must fail with ``ConnectionLostError``; return its cause."""
+    with pytest.raises(stompio.ConnectionLostError) as caught:
+        await next_event(client)
+    return caught.value.__cause__
 
 
 async def next_message(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import pytest
+
 import stompio
 from tests.stomp_server import client_options
 
@@ -25,6 +27,13 @@ def next_event(client: stompio.Client) -> ListenEvent:
             return event
     msg = "listen() ended without an event"
     raise AssertionError(msg)
+
+
+def lost_cause(client: stompio.Client) -> BaseException | None:
+    """Take the next event, which must fail with ``ConnectionLostError``; return its cause."""
+    with pytest.raises(stompio.ConnectionLostError) as caught:
+        next_event(client)
+    return caught.value.__cause__
 
 
 def next_message(

@@ -10,7 +10,7 @@ import pytest
 import stompio
 from stompio._frames import ConnectFrame, SendFrame, SubscribeFrame
 from stompio._protocol import Session
-from tests._sync import next_event
+from tests._sync import lost_cause, next_event
 from tests.stomp_server import (
     ServerConnection,
     StompTestServer,
@@ -57,9 +57,7 @@ def test_er01_er05_error_is_an_event_then_the_connection_is_over() -> None:
             assert event.message_header == "Unknown STOMP action: FOO"
             assert event.body.startswith(b"org.apache.activemq")
             assert event.headers["content-type"] == "text/plain"
-            with pytest.raises(stompio.ConnectionLostError) as caught:
-                next_event(client)
-            cause = caught.value.__cause__
+            cause = lost_cause(client)
             assert isinstance(cause, stompio.ServerError)
             assert cause.message == "Unknown STOMP action: FOO"
             with pytest.raises(stompio.ConnectionLostError):
@@ -81,9 +79,7 @@ def test_er02_error_without_message_header_falls_back_to_the_body() -> None:
             assert isinstance(event, stompio.ErrorEvent)
             assert event.message_header == ""
             assert event.body == b"first line\nsecond line"
-            with pytest.raises(stompio.ConnectionLostError) as caught:
-                next_event(client)
-    cause = caught.value.__cause__
+            cause = lost_cause(client)
     assert isinstance(cause, stompio.ServerError)
     assert cause.message == "first line"
 
@@ -165,9 +161,7 @@ def test_bytes_that_are_not_stomp_end_the_connection() -> None:
             stompio.Client(**client_options(server)) as client,
             client.subscribe("/queue/a", ack="auto"),
         ):
-            with pytest.raises(stompio.ConnectionLostError) as caught:
-                next_event(client)
-            assert isinstance(caught.value.__cause__, stompio.ProtocolError)
+            assert isinstance(lost_cause(client), stompio.ProtocolError)
             with pytest.raises(stompio.ConnectionLostError):
                 client.send(b"x", "/queue/a")
 
@@ -209,9 +203,8 @@ def test_a_bug_in_the_read_path_ends_the_connection_as_lost(
             stompio.Client(**client_options(server)) as client,
             client.subscribe("/queue/a", ack="auto"),
         ):
-            with pytest.raises(stompio.ConnectionLostError) as caught:
-                next_event(client)
-            assert isinstance(caught.value.__cause__, stompio.ConnectionLostError)
-            assert isinstance(caught.value.__cause__.__cause__, RuntimeError)
+            cause = lost_cause(client)
+            assert isinstance(cause, stompio.ConnectionLostError)
+            assert isinstance(cause.__cause__, RuntimeError)
             with pytest.raises(stompio.ConnectionLostError):
                 client.send(b"x", "/queue/a")
