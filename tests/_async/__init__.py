@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from stompio._events import AsyncListenEvent
+    from stompio._protocol import AckMode
     from tests.stomp_server import StompTestServer
 
 SettleResultT = TypeVar("SettleResultT")
@@ -55,6 +56,21 @@ async def next_message(
 
 
 @asynccontextmanager
+async def subscribed(
+    server: StompTestServer, ack: AckMode = "auto", **options: Any
+) -> AsyncIterator[stompio.AsyncClient]:
+    """Yield a client of ``server`` subscribed to ``/queue/a`` with ``ack``.
+
+    The client is made with ``client_options(server, **options)``.
+    """
+    async with (
+        stompio.AsyncClient(**client_options(server, **options)) as client,
+        client.subscribe("/queue/a", ack=ack),
+    ):
+        yield client
+
+
+@asynccontextmanager
 async def after_first_message(
     server: StompTestServer, first: bytes = b"first", **options: Any
 ) -> AsyncIterator[stompio.AsyncClient]:
@@ -62,9 +78,6 @@ async def after_first_message(
 
     The client is made with ``client_options(server, **options)``.
     """
-    async with (
-        stompio.AsyncClient(**client_options(server, **options)) as client,
-        client.subscribe("/queue/a", ack="auto"),
-    ):
+    async with subscribed(server, **options) as client:
         assert (await next_message(client.listen())).body == first
         yield client

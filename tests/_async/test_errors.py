@@ -10,7 +10,7 @@ import pytest
 import stompio
 from stompio._frames import ConnectFrame, SendFrame, SubscribeFrame
 from stompio._protocol import Session
-from tests._async import lost_cause, next_event
+from tests._async import lost_cause, next_event, subscribed
 from tests.stomp_server import (
     ServerConnection,
     StompTestServer,
@@ -48,10 +48,7 @@ def after_subscribe(reply: bytes) -> Callable[[ServerConnection], None]:
 async def test_er01_er05_error_is_an_event_then_the_connection_is_over() -> None:
     after = message_frame("{sub}", b"discarded")
     with StompTestServer(after_subscribe(UNKNOWN_ACTION + after)) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
+        async with subscribed(server) as client:
             event = await next_event(client)
             assert isinstance(event, stompio.ErrorEvent)
             assert event.message_header == "Unknown STOMP action: FOO"
@@ -71,10 +68,7 @@ async def test_er01_er05_error_is_an_event_then_the_connection_is_over() -> None
 @pytest.mark.anyio
 async def test_er02_error_without_message_header_falls_back_to_the_body() -> None:
     with StompTestServer(after_subscribe(b"ERROR\n\nfirst line\nsecond line\x00")) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
+        async with subscribed(server) as client:
             event = await next_event(client)
             assert isinstance(event, stompio.ErrorEvent)
             assert event.message_header == ""
@@ -119,10 +113,7 @@ async def test_f12_eof_in_the_middle_of_a_frame_is_a_lost_connection() -> None:
         conn.close()
 
     with StompTestServer(script) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
+        async with subscribed(server) as client:
             event = await next_event(client)
             assert isinstance(event, stompio.MessageEvent)
             assert event.body == b"first"
@@ -140,10 +131,7 @@ async def test_er04_what_arrived_before_the_loss_is_still_delivered() -> None:
         conn.close()
 
     with StompTestServer(script) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
+        async with subscribed(server) as client:
             # The loss is known before anyone listens: the message must not go with it.
             with pytest.raises(stompio.ConnectionLostError):
                 await client.send(b"x", "/queue/a", receipt=True)
@@ -157,10 +145,7 @@ async def test_er04_what_arrived_before_the_loss_is_still_delivered() -> None:
 @pytest.mark.anyio
 async def test_bytes_that_are_not_stomp_end_the_connection() -> None:
     with StompTestServer(after_subscribe(b"RECEIPT\nreceipt-id:1\n\nbody!\x00")) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
+        async with subscribed(server) as client:
             assert isinstance(await lost_cause(client), stompio.ProtocolError)
             with pytest.raises(stompio.ConnectionLostError):
                 await client.send(b"x", "/queue/a")
@@ -199,10 +184,7 @@ async def test_a_bug_in_the_read_path_ends_the_connection_as_lost(
         conn.wait_closed()  # the client gives up on the connection: no DISCONNECT
 
     with StompTestServer(script) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
+        async with subscribed(server) as client:
             cause = await lost_cause(client)
             assert isinstance(cause, stompio.ConnectionLostError)
             assert isinstance(cause.__cause__, RuntimeError)

@@ -9,7 +9,7 @@ import stompio
 from stompio import _turns
 from stompio._backends._anyio import AsyncEvent, AsyncTaskGroup, async_checkpoint
 from stompio._frames import SendFrame, SubscribeFrame
-from tests._async import after_first_message, next_event
+from tests._async import after_first_message, next_event, subscribed
 from tests.stomp_server import (
     ServerConnection,
     StompTestServer,
@@ -55,10 +55,7 @@ async def test_r02_unknown_and_duplicate_receipts_are_ignored() -> None:
         serve_until_disconnect(conn)
 
     with StompTestServer(script) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
+        async with subscribed(server) as client:
             await client.send(b"1", "/queue/a", receipt="r1")
             assert await next_event(client) == stompio.ReceiptEvent("r1")
             event = await next_event(client)

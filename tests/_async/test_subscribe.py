@@ -17,7 +17,7 @@ from stompio._frames import (
     SubscribeFrame,
     UnsubscribeFrame,
 )
-from tests._async import lost_cause, next_message
+from tests._async import lost_cause, next_message, subscribed
 from tests.stomp_server import (
     Broker,
     ServerConnection,
@@ -152,10 +152,7 @@ async def test_a01_ack_echoes_the_ack_header_re_escaped() -> None:
 @pytest.mark.anyio
 async def test_a04_nack_bytes() -> None:
     with StompTestServer(deliver(1)) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a"),
-        ):
+        async with subscribed(server, ack="client-individual") as client:
             await (await next_message(client.listen())).nack()
     assert b"NACK\nid:a-1\n\n\x00" in server.connection().received
 
@@ -163,10 +160,7 @@ async def test_a04_nack_bytes() -> None:
 @pytest.mark.anyio
 async def test_a02_an_auto_message_cannot_be_acked() -> None:
     with StompTestServer(deliver(1, ack=False)) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
+        async with subscribed(server) as client:
             event = await next_message(client.listen())
             with pytest.raises(ValueError, match="cannot be settled"):
                 await event.ack()
@@ -184,20 +178,14 @@ async def test_a02_a_client_message_without_ack_header_is_a_protocol_error() -> 
         conn.wait_closed()
 
     with StompTestServer(script) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="client"),
-        ):
+        async with subscribed(server, ack="client") as client:
             assert isinstance(await lost_cause(client), stompio.ProtocolError)
 
 
 @pytest.mark.anyio
 async def test_sub03_client_acks_are_cumulative() -> None:
     with StompTestServer(deliver(3)) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="client"),
-        ):
+        async with subscribed(server, ack="client") as client:
             events = [await next_message(client.listen()) for _ in range(3)]
             await events[2].ack()
             for earlier in events[:2]:
@@ -211,10 +199,7 @@ async def test_sub03_client_acks_are_cumulative() -> None:
 @pytest.mark.anyio
 async def test_sub03_a_cumulative_ack_leaves_later_messages_pending() -> None:
     with StompTestServer(deliver(3)) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="client"),
-        ):
+        async with subscribed(server, ack="client") as client:
             events = [await next_message(client.listen()) for _ in range(3)]
             await events[1].ack()
             with pytest.raises(ValueError, match="cannot be settled"):
@@ -226,10 +211,7 @@ async def test_sub03_a_cumulative_ack_leaves_later_messages_pending() -> None:
 @pytest.mark.anyio
 async def test_sub04_client_individual_acks_are_not_cumulative() -> None:
     with StompTestServer(deliver(3)) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="client-individual"),
-        ):
+        async with subscribed(server, ack="client-individual") as client:
             first, second, third = [await next_message(client.listen()) for _ in range(3)]
             await second.ack()
             await first.nack()
@@ -253,10 +235,7 @@ async def test_sub05_a_message_for_an_unknown_subscription_is_dropped() -> None:
         serve_until_disconnect(conn)
 
     with StompTestServer(script) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
+        async with subscribed(server) as client:
             assert (await next_message(client.listen())).body == b"mine"
 
 
@@ -273,10 +252,7 @@ async def test_sub07_messages_after_unsubscribe_are_not_delivered() -> None:
         serve_until_disconnect(conn)
 
     with StompTestServer(script) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a"),
-        ):
+        async with subscribed(server, ack="client-individual") as client:
             async with client.subscribe("/queue/b"):
                 pass
             event = await next_message(client.listen())
@@ -383,10 +359,7 @@ async def test_m01_a_message_without_subscription_is_a_protocol_error() -> None:
         conn.wait_closed()
 
     with StompTestServer(script) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a"),
-        ):
+        async with subscribed(server, ack="client-individual") as client:
             assert isinstance(await lost_cause(client), stompio.ProtocolError)
 
 
@@ -398,10 +371,7 @@ async def test_an_ack_queued_behind_more_messages_leaves_before_the_next_frame()
         serve_until_disconnect(conn)
 
     with StompTestServer(script) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a"),
-        ):
+        async with subscribed(server, ack="client-individual") as client:
             event = await next_message(client.listen())
             # The other two are already in: this ACK may wait, but not past the next frame.
             await event.ack()
@@ -458,10 +428,7 @@ async def test_a05_a_message_of_an_earlier_connection_cannot_be_acked() -> None:
 async def test_round_trip_through_the_broker() -> None:
     broker = Broker()
     with StompTestServer(broker) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="client-individual"),
-        ):
+        async with subscribed(server, ack="client-individual") as client:
             await client.send("héllo", "/queue/a", headers={"x-k": "v"})
             await client.send(b"\x00\x01", "/queue/a", receipt=True)
             text = await next_message(client.listen())

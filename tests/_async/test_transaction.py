@@ -16,7 +16,7 @@ from stompio._frames import (
     SendFrame,
     SubscribeFrame,
 )
-from tests._async import next_message
+from tests._async import next_message, subscribed
 from tests.stomp_server import (
     Broker,
     ServerConnection,
@@ -151,10 +151,7 @@ def one_message(conn: ServerConnection) -> None:
 @pytest.mark.anyio
 async def test_a03_ack_inside_a_transaction() -> None:
     with StompTestServer(one_message) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a"),
-        ):
+        async with subscribed(server, ack="client-individual") as client:
             event = await next_message(client.listen())
             async with client.enter_transaction() as transaction:
                 await event.ack(transaction=transaction)
@@ -168,10 +165,7 @@ async def test_a03_ack_inside_a_transaction() -> None:
 @pytest.mark.anyio
 async def test_a03_ack_with_a_closed_transaction_is_refused() -> None:
     with StompTestServer(one_message) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a"),
-        ):
+        async with subscribed(server, ack="client-individual") as client:
             event = await next_message(client.listen())
             async with client.enter_transaction() as transaction:
                 pass
@@ -187,10 +181,7 @@ async def test_a03_ack_with_a_closed_transaction_is_refused() -> None:
 async def test_transactional_sends_reach_subscribers_on_commit_only() -> None:
     broker = Broker()
     with StompTestServer(broker) as server:
-        async with (
-            stompio.AsyncClient(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
+        async with subscribed(server) as client:
             with pytest.raises(Rollback):
                 await send_then_raise(client, b"dropped")
             async with client.enter_transaction() as committed:

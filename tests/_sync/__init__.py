@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from stompio._events import ListenEvent
+    from stompio._protocol import AckMode
     from tests.stomp_server import StompTestServer
 
 SettleResultT = TypeVar("SettleResultT")
@@ -55,6 +56,21 @@ def next_message(
 
 
 @contextmanager
+def subscribed(
+    server: StompTestServer, ack: AckMode = "auto", **options: Any
+) -> Iterator[stompio.Client]:
+    """Yield a client of ``server`` subscribed to ``/queue/a`` with ``ack``.
+
+    The client is made with ``client_options(server, **options)``.
+    """
+    with (
+        stompio.Client(**client_options(server, **options)) as client,
+        client.subscribe("/queue/a", ack=ack),
+    ):
+        yield client
+
+
+@contextmanager
 def after_first_message(
     server: StompTestServer, first: bytes = b"first", **options: Any
 ) -> Iterator[stompio.Client]:
@@ -62,9 +78,6 @@ def after_first_message(
 
     The client is made with ``client_options(server, **options)``.
     """
-    with (
-        stompio.Client(**client_options(server, **options)) as client,
-        client.subscribe("/queue/a", ack="auto"),
-    ):
+    with subscribed(server, **options) as client:
         assert (next_message(client.listen())).body == first
         yield client

@@ -9,7 +9,7 @@ import stompio
 from stompio import _turns
 from stompio._backends._threads import Event, TaskGroup, checkpoint
 from stompio._frames import SendFrame, SubscribeFrame
-from tests._sync import after_first_message, next_event
+from tests._sync import after_first_message, next_event, subscribed
 from tests.stomp_server import (
     ServerConnection,
     StompTestServer,
@@ -55,10 +55,7 @@ def test_r02_unknown_and_duplicate_receipts_are_ignored() -> None:
         serve_until_disconnect(conn)
 
     with StompTestServer(script) as server:
-        with (
-            stompio.Client(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
+        with subscribed(server) as client:
             client.send(b"1", "/queue/a", receipt="r1")
             assert next_event(client) == stompio.ReceiptEvent("r1")
             event = next_event(client)

@@ -17,7 +17,7 @@ from stompio._frames import (
     SubscribeFrame,
     UnsubscribeFrame,
 )
-from tests._sync import lost_cause, next_message
+from tests._sync import lost_cause, next_message, subscribed
 from tests.stomp_server import (
     Broker,
     ServerConnection,
@@ -152,10 +152,7 @@ def test_a01_ack_echoes_the_ack_header_re_escaped() -> None:
 
 def test_a04_nack_bytes() -> None:
     with StompTestServer(deliver(1)) as server:
-        with (
-            stompio.Client(**client_options(server)) as client,
-            client.subscribe("/queue/a"),
-        ):
+        with subscribed(server, ack="client-individual") as client:
             (next_message(client.listen())).nack()
     assert b"NACK\nid:a-1\n\n\x00" in server.connection().received
 
@@ -163,10 +160,7 @@ def test_a04_nack_bytes() -> None:
 
 def test_a02_an_auto_message_cannot_be_acked() -> None:
     with StompTestServer(deliver(1, ack=False)) as server:
-        with (
-            stompio.Client(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
+        with subscribed(server) as client:
             event = next_message(client.listen())
             with pytest.raises(ValueError, match="cannot be settled"):
                 event.ack()
@@ -184,20 +178,14 @@ def test_a02_a_client_message_without_ack_header_is_a_protocol_error() -> None:
         conn.wait_closed()
 
     with StompTestServer(script) as server:
-        with (
-            stompio.Client(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="client"),
-        ):
+        with subscribed(server, ack="client") as client:
             assert isinstance(lost_cause(client), stompio.ProtocolError)
 
 
 
 def test_sub03_client_acks_are_cumulative() -> None:
     with StompTestServer(deliver(3)) as server:
-        with (
-            stompio.Client(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="client"),
-        ):
+        with subscribed(server, ack="client") as client:
             events = [next_message(client.listen()) for _ in range(3)]
             events[2].ack()
             for earlier in events[:2]:
@@ -211,10 +199,7 @@ def test_sub03_client_acks_are_cumulative() -> None:
 
 def test_sub03_a_cumulative_ack_leaves_later_messages_pending() -> None:
     with StompTestServer(deliver(3)) as server:
-        with (
-            stompio.Client(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="client"),
-        ):
+        with subscribed(server, ack="client") as client:
             events = [next_message(client.listen()) for _ in range(3)]
             events[1].ack()
             with pytest.raises(ValueError, match="cannot be settled"):
@@ -226,10 +211,7 @@ def test_sub03_a_cumulative_ack_leaves_later_messages_pending() -> None:
 
 def test_sub04_client_individual_acks_are_not_cumulative() -> None:
     with StompTestServer(deliver(3)) as server:
-        with (
-            stompio.Client(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="client-individual"),
-        ):
+        with subscribed(server, ack="client-individual") as client:
             first, second, third = [next_message(client.listen()) for _ in range(3)]
             second.ack()
             first.nack()
@@ -253,10 +235,7 @@ def test_sub05_a_message_for_an_unknown_subscription_is_dropped() -> None:
         serve_until_disconnect(conn)
 
     with StompTestServer(script) as server:
-        with (
-            stompio.Client(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
+        with subscribed(server) as client:
             assert (next_message(client.listen())).body == b"mine"
 
 
@@ -273,10 +252,7 @@ def test_sub07_messages_after_unsubscribe_are_not_delivered() -> None:
         serve_until_disconnect(conn)
 
     with StompTestServer(script) as server:
-        with (
-            stompio.Client(**client_options(server)) as client,
-            client.subscribe("/queue/a"),
-        ):
+        with subscribed(server, ack="client-individual") as client:
             with client.subscribe("/queue/b"):
                 pass
             event = next_message(client.listen())
@@ -383,10 +359,7 @@ def test_m01_a_message_without_subscription_is_a_protocol_error() -> None:
         conn.wait_closed()
 
     with StompTestServer(script) as server:
-        with (
-            stompio.Client(**client_options(server)) as client,
-            client.subscribe("/queue/a"),
-        ):
+        with subscribed(server, ack="client-individual") as client:
             assert isinstance(lost_cause(client), stompio.ProtocolError)
 
 
@@ -398,10 +371,7 @@ def test_an_ack_queued_behind_more_messages_leaves_before_the_next_frame() -> No
         serve_until_disconnect(conn)
 
     with StompTestServer(script) as server:
-        with (
-            stompio.Client(**client_options(server)) as client,
-            client.subscribe("/queue/a"),
-        ):
+        with subscribed(server, ack="client-individual") as client:
             event = next_message(client.listen())
             # The other two are already in: this ACK may wait, but not past the next frame.
             event.ack()
@@ -458,10 +428,7 @@ def test_a05_a_message_of_an_earlier_connection_cannot_be_acked() -> None:
 def test_round_trip_through_the_broker() -> None:
     broker = Broker()
     with StompTestServer(broker) as server:
-        with (
-            stompio.Client(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="client-individual"),
-        ):
+        with subscribed(server, ack="client-individual") as client:
             client.send("héllo", "/queue/a", headers={"x-k": "v"})
             client.send(b"\x00\x01", "/queue/a", receipt=True)
             text = next_message(client.listen())

@@ -16,7 +16,7 @@ from stompio._frames import (
     SendFrame,
     SubscribeFrame,
 )
-from tests._sync import next_message
+from tests._sync import next_message, subscribed
 from tests.stomp_server import (
     Broker,
     ServerConnection,
@@ -151,10 +151,7 @@ def one_message(conn: ServerConnection) -> None:
 
 def test_a03_ack_inside_a_transaction() -> None:
     with StompTestServer(one_message) as server:
-        with (
-            stompio.Client(**client_options(server)) as client,
-            client.subscribe("/queue/a"),
-        ):
+        with subscribed(server, ack="client-individual") as client:
             event = next_message(client.listen())
             with client.enter_transaction() as transaction:
                 event.ack(transaction=transaction)
@@ -168,10 +165,7 @@ def test_a03_ack_inside_a_transaction() -> None:
 
 def test_a03_ack_with_a_closed_transaction_is_refused() -> None:
     with StompTestServer(one_message) as server:
-        with (
-            stompio.Client(**client_options(server)) as client,
-            client.subscribe("/queue/a"),
-        ):
+        with subscribed(server, ack="client-individual") as client:
             event = next_message(client.listen())
             with client.enter_transaction() as transaction:
                 pass
@@ -187,10 +181,7 @@ def test_a03_ack_with_a_closed_transaction_is_refused() -> None:
 def test_transactional_sends_reach_subscribers_on_commit_only() -> None:
     broker = Broker()
     with StompTestServer(broker) as server:
-        with (
-            stompio.Client(**client_options(server)) as client,
-            client.subscribe("/queue/a", ack="auto"),
-        ):
+        with subscribed(server) as client:
             with pytest.raises(Rollback):
                 send_then_raise(client, b"dropped")
             with client.enter_transaction() as committed:
