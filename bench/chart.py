@@ -29,6 +29,7 @@ COLOURS = {
     "stomp.py": "#e08a2c",
     "stompman": "#c4453c",
     "raw-asyncio": "#b5b5b5",
+    "raw-trio": "#d0d0d0",
     "raw": "#8c8c8c",
 }
 

@@ -37,37 +37,20 @@ def header(head: bytes, name: bytes) -> bytes:
     return head[start:] if end < 0 else head[start:end]
 
 
-class Wire:
-    """A socket read into one reused buffer, cut into frames as the bytes stream past.
+class Framing:
+    """One reused read buffer, cut into frames as the bytes stream past.
 
     Only each frame's command and headers are kept; bodies are counted and skipped, never
-    copied, so that the raw client stays the ceiling for big bodies too.
+    copied, so that the raw clients stay the ceiling for big bodies too.
     """
 
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
+    def __init__(self) -> None:
         self.buffer = bytearray(RECEIVE_SIZE)
         self.view = memoryview(self.buffer)
         self.head = bytearray()
         self.frame_head = b""
         # Body bytes (NUL included) still to skip; -1: a body without content-length.
         self.skip = 0
-
-    def read_frames(self, deadline: float) -> list[bytes]:
-        """Wait for at least one frame; return each frame's command-and-headers block."""
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                msg = "raw client: deadline passed while reading"
-                raise TimeoutError(msg)
-            self.sock.settimeout(remaining)
-            size = self.sock.recv_into(self.view)
-            if not size:
-                msg = "the broker closed the connection"
-                raise ConnectionError(msg)
-            frames = self.cut(size)
-            if frames:
-                return frames
 
     def cut(self, size: int) -> list[bytes]:
         """Frame the ``size`` bytes just read into the buffer; return the heads completed."""
@@ -122,6 +105,30 @@ class Wire:
             value = head[length_at + len(CONTENT_LENGTH) : value_end if value_end > 0 else None]
             self.skip = int(value) + 1
         return position + headers_end + 2 - started
+
+
+class Wire(Framing):
+    """A blocking socket read into the framing buffer."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__()
+        self.sock = sock
+
+    def read_frames(self, deadline: float) -> list[bytes]:
+        """Wait for at least one frame; return each frame's command-and-headers block."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                msg = "raw client: deadline passed while reading"
+                raise TimeoutError(msg)
+            self.sock.settimeout(remaining)
+            size = self.sock.recv_into(self.view)
+            if not size:
+                msg = "the broker closed the connection"
+                raise ConnectionError(msg)
+            frames = self.cut(size)
+            if frames:
+                return frames
 
     def wait_for_receipt(self, receipt_id: bytes, deadline: float) -> None:
         """Read until the RECEIPT with this id arrives."""

@@ -64,6 +64,7 @@ CLIENT_ORDER = (
     "stomp.py",
     "stompman",
     "raw-asyncio",
+    "raw-trio",
     "raw",
 )
 

@@ -68,6 +68,7 @@ CLIENTS = {
     for client in (
         ClientProgram("raw", "client_raw.py"),
         ClientProgram("raw-asyncio", "client_raw_asyncio.py"),
+        ClientProgram("raw-trio", "client_raw_trio.py", needs="trio"),
         ClientProgram("stompio-sync", "client_stompio.py", "sync"),
         ClientProgram("stompio-asyncio", "client_stompio.py", "asyncio"),
         ClientProgram("stompio-uvloop", "client_stompio.py", "uvloop", needs="uvloop"),
