@@ -461,3 +461,14 @@ async def test_on_asyncio_a_send_after_the_server_closed_fails_as_lost() -> None
             assert await stream.receive(None) == b""
             with pytest.raises(stompio.ConnectionLostError):
                 await stream.send_all(b"SEND\n\n\x00")
+
+
+async def test_each_receive_returns_bytes_of_its_own() -> None:
+    async with connected_stream() as (stream, peer):
+        peer.sendall(b"first")
+        with anyio.fail_after(5):
+            first = await stream.receive(None)
+            peer.sendall(b"later")
+            assert await stream.receive(None) == b"later"
+        assert type(first) is bytes
+        assert first == b"first"

@@ -387,3 +387,17 @@ def test_a_read_in_slices_waits_for_the_bytes_and_for_its_timeout(
         sender.start()
         assert stream.receive(None) == b"late"
         sender.join()
+
+
+def test_each_receive_returns_bytes_of_its_own() -> None:
+    """The stream reads into one buffer: what a receive returned must not change after."""
+    with socket.create_server((HOST, 0)) as listener:
+        stream = _threads.Stream.connect(HOST, listener.getsockname()[1], 5)
+        peer, _ = listener.accept()
+    with peer, contextlib.closing(stream):
+        peer.sendall(b"first")
+        first = stream.receive(5)
+        peer.sendall(b"later")
+        assert stream.receive(5) == b"later"
+        assert type(first) is bytes
+        assert first == b"first"
