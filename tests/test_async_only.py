@@ -13,13 +13,7 @@ import anyio.to_thread
 import pytest
 
 import stompio
-from stompio._backends._anyio import (
-    PAUSE_READING_AT,
-    AsyncLock,
-    AsyncQueue,
-    AsyncStream,
-    _TransportStream,
-)
+from stompio._backends._anyio import AsyncLock, AsyncQueue, AsyncStream
 from stompio._frames import ConnectFrame, DisconnectFrame, SendFrame, SubscribeFrame
 from tests._async import next_message
 from tests.stomp_server import (
@@ -265,10 +259,7 @@ async def connected_stream() -> AsyncIterator[tuple[AsyncStream, socket.socket]]
 
 async def bytes_waiting(stream: AsyncStream) -> None:
     """Return once bytes wait in ``stream``, without taking them."""
-    if isinstance(stream, _TransportStream):
-        await stream._inbound.wait()  # the transport reads the socket itself
-    else:
-        await anyio.wait_readable(stream._socket)
+    await anyio.wait_readable(stream._socket)
 
 
 async def test_a_receive_cancelled_before_it_starts_leaves_the_bytes() -> None:
@@ -398,69 +389,6 @@ async def test_a_receive_that_waits_is_cancelled_and_the_stream_reads_on() -> No
         peer.sendall(b"late")
         with anyio.fail_after(5):
             assert await stream.receive(None) == b"late"
-
-
-def transport_of(stream: AsyncStream) -> _TransportStream:
-    """``stream`` as the asyncio transport stream it must be on asyncio."""
-    assert isinstance(stream, _TransportStream), type(stream)
-    return stream
-
-
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_on_asyncio_the_stream_stops_reading_ahead_and_starts_again() -> None:
-    data = bytes(range(256)) * (4 * PAUSE_READING_AT // 256)
-    async with connected_stream() as (stream, peer), anyio.create_task_group() as group:
-        transport = transport_of(stream)
-
-        async def send() -> None:
-            await anyio.to_thread.run_sync(peer.sendall, data)
-
-        group.start_soon(send)
-        with anyio.fail_after(5):
-            # Not a sleep: each turn of the loop lets the transport read what has arrived.
-            while transport._transport.is_reading():
-                await anyio.lowlevel.checkpoint()
-        assert PAUSE_READING_AT <= transport._inbound.size < 2 * PAUSE_READING_AT
-        received = bytearray()
-        with anyio.fail_after(5):
-            received += await stream.receive(None) or b""
-            assert transport._transport.is_reading()
-            while len(received) < len(data):
-                received += await stream.receive(None) or b""
-        assert received == data
-
-
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_on_asyncio_a_send_returns_once_the_kernel_has_every_byte() -> None:
-    data = bytes(range(256)) * (STUCK_SEND_SIZE // 256)
-    async with connected_stream() as (stream, peer), anyio.create_task_group() as group:
-
-        def read_all() -> bytes:
-            received = bytearray()
-            while len(received) < len(data):
-                received += peer.recv(1024 * 1024)
-            return bytes(received)
-
-        received: list[bytes] = []
-
-        async def reader() -> None:
-            received.append(await anyio.to_thread.run_sync(read_all))
-
-        group.start_soon(reader)
-        with anyio.fail_after(10):
-            await stream.send_all(data)
-        assert transport_of(stream)._transport.get_write_buffer_size() == 0
-    assert received == [data]
-
-
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_on_asyncio_a_send_after_the_server_closed_fails_as_lost() -> None:
-    async with connected_stream() as (stream, peer):
-        peer.close()
-        with anyio.fail_after(5):
-            assert await stream.receive(None) == b""
-            with pytest.raises(stompio.ConnectionLostError):
-                await stream.send_all(b"SEND\n\n\x00")
 
 
 async def test_each_receive_returns_bytes_of_its_own() -> None:

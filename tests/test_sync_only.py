@@ -390,7 +390,7 @@ def test_a_read_in_slices_waits_for_the_bytes_and_for_its_timeout(
 
 
 def test_each_receive_returns_bytes_of_its_own() -> None:
-    """The stream reads into one buffer: what a receive returned must not change after."""
+    """What a receive returned must not change after the next one."""
     with socket.create_server((HOST, 0)) as listener:
         stream = _threads.Stream.connect(HOST, listener.getsockname()[1], 5)
         peer, _ = listener.accept()

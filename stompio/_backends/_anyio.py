@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import socket
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import anyio
 import anyio.abc
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 RECEIVE_SIZE = 256 * 1024
-# What an asyncio transport may read ahead of the receives; it reads 256 KiB at a time.
-PAUSE_READING_AT = 1024 * 1024
 
 monotonic = anyio.current_time
 # Only measures intervals (between writes, since the last byte read), so real time will do;
@@ -38,8 +35,7 @@ ACKS_WAKE_WRITER = True
 class AsyncStream:
     """A connected TCP socket; every failure surfaces as ``ConnectionLostError``.
 
-    On trio (asyncio gets a :class:`_TransportStream` from :meth:`connect`), a non-blocking
-    socket of our own, read and written as soon as it is ready, not one of
+    A non-blocking socket of our own, read and written as soon as it is ready, not one of
     anyio's streams: those yield to the loop before every receive and buffer what arrives
     in between. Against RabbitMQ, the asyncio client's round trip p50 fell from 395-439 us
     to 301-357 so. Like any receive, :meth:`receive` lets other tasks run each time.
@@ -51,7 +47,7 @@ class AsyncStream:
         self._taken: bytes | None = None
 
     @classmethod
-    async def connect(cls, host: str, port: int, timeout: float) -> AsyncStream:
+    async def connect(cls, host: str, port: int, timeout: float) -> Self:
         """Open a TCP connection, bounded by ``timeout`` seconds (``TimeoutError``).
 
         The addresses of ``host`` are tried in turn; the last one's error is raised.
@@ -71,8 +67,6 @@ class AsyncStream:
                     sock.close()
                     raise
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                if _on_asyncio():
-                    return await _TransportStream.wrap(sock)
                 return cls(sock)
         raise error or OSError(f"no address for {host}:{port}")
 
@@ -137,201 +131,6 @@ class AsyncStream:
         self._closed = True
         anyio.notify_closing(self._socket)
         self._socket.close()
-
-
-def _on_asyncio() -> bool:
-    # A task of asyncio's own: trio run as a guest of an asyncio loop has none.
-    try:
-        return asyncio.current_task() is not None
-    except RuntimeError:
-        return False
-
-
-class _TransportStream(AsyncStream):
-    """The stream on asyncio (and uvloop): the loop's own transport, reading all the time.
-
-    Waiting on the socket itself costs an asyncio loop a failed read and two changes to its
-    poller per receive; a transport that keeps reading makes one read per wake-up. With
-    ActiveMQ, the client's user CPU per round trip fell from 117-159 us to 80-103, and the
-    round trip p50 from 193-268 us to 184-226.
-    """
-
-    def __init__(
-        self, sock: socket.socket, transport: asyncio.Transport, inbound: _Inbound
-    ) -> None:
-        super().__init__(sock)
-        self._transport = transport
-        self._inbound = inbound
-
-    @classmethod
-    async def wrap(cls, sock: socket.socket) -> _TransportStream:
-        """Hand the connected ``sock`` to the running loop's transport."""
-        loop = asyncio.get_running_loop()
-        transport, inbound = await loop.create_connection(_Inbound, sock=sock)
-        # Paused whenever a byte is left unsent: send_all returns once the kernel has it all.
-        transport.set_write_buffer_limits(high=0)
-        return cls(sock, transport, inbound)
-
-    async def receive(self, timeout: float | None) -> bytes | None:
-        """Read what has arrived: ``b""`` at EOF, ``None`` when ``timeout`` passes first.
-
-        A checkpoint: others run, and a cancellation lands, before it returns; the bytes are
-        taken only after that.
-        """
-        inbound = self._inbound
-        if inbound.chunks:
-            await anyio.lowlevel.checkpoint()
-        elif timeout is None:
-            await inbound.wait()
-        else:
-            with anyio.move_on_after(timeout):
-                await inbound.wait()
-            if not inbound.ready:
-                return None
-        return inbound.take()
-
-    async def send_all(self, data: bytes) -> None:
-        """Write all of ``data``; returns without yielding when the socket takes it at once."""
-        transport = self._transport
-        inbound = self._inbound
-        if not transport.is_closing():
-            transport.write(data)
-            if not transport.is_closing():
-                if inbound.drained is not None:
-                    await inbound.wait_drained()
-                if not transport.is_closing():
-                    return
-        msg = f"writing to the server failed: {inbound.error or 'the connection is closed'!r}"
-        raise ConnectionLostError(msg) from inbound.error
-
-    async def aclose(self) -> None:
-        """Close the connection now; a task blocked reading or writing it wakes with an error."""
-        if self._closed:
-            return
-        self._closed = True
-        self._transport.abort()
-        self._inbound.close()
-
-
-class _Inbound(asyncio.BufferedProtocol):
-    """A transport's side of a :class:`_TransportStream`: what arrived, and who waits.
-
-    The transport reads into one buffer of ours. Left to itself, it makes a new 256 KiB
-    bytes object per read, which glibc can serve with an mmap, an mremap and an munmap: in
-    such a run the asyncio client's round trip rose from 214-230 us to 260-304.
-    """
-
-    _transport: asyncio.Transport
-
-    def __init__(self) -> None:
-        self._buffer = memoryview(bytearray(RECEIVE_SIZE))
-        self.chunks: list[bytes] = []
-        self.size = 0
-        self.ended = False
-        self.error: BaseException | None = None
-        self.closed = False
-        self.drained: asyncio.Future[None] | None = None
-        self._waiter: asyncio.Future[None] | None = None
-        self._paused = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Keep the transport, to pause and resume its reading."""
-        self._transport = cast("asyncio.Transport", transport)
-
-    def get_buffer(self, sizehint: int) -> memoryview:
-        """Where the transport reads to."""
-        del sizehint  # one buffer, whatever the transport would like
-        return self._buffer
-
-    def buffer_updated(self, nbytes: int) -> None:
-        """Keep what was read; stop reading while too much waits untaken."""
-        data = self._buffer[:nbytes].tobytes()
-        self.chunks.append(data)
-        self.size += len(data)
-        if self.size >= PAUSE_READING_AT:
-            self._transport.pause_reading()
-            self._paused = True
-        self._wake()
-
-    def eof_received(self) -> bool:
-        """Mark the end; the transport closes itself."""
-        self.ended = True
-        self._wake()
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        """Mark the end, and why, unless it was read already."""
-        if not self.ended:
-            self.ended = True
-            self.error = exc
-        self._wake()
-        self._resume_writing()
-
-    def pause_writing(self) -> None:
-        """Bytes are left unsent: a send waits for them."""
-        if self.drained is None:
-            self.drained = asyncio.get_running_loop().create_future()
-
-    def resume_writing(self) -> None:
-        """Everything is sent."""
-        self._resume_writing()
-
-    def close(self) -> None:
-        """We closed it: wake every waiter."""
-        self.closed = True
-        self._wake()
-        self._resume_writing()
-
-    @property
-    def ready(self) -> bool:
-        """Tell whether a take returns (or raises) at once."""
-        return bool(self.chunks) or self.ended or self.closed
-
-    async def wait(self) -> None:
-        """Return once bytes or the end arrived, without taking them."""
-        if self.ready:
-            return
-        waiter = self._waiter = asyncio.get_running_loop().create_future()
-        try:
-            await waiter
-        finally:
-            self._waiter = None
-
-    async def wait_drained(self) -> None:
-        """Return once the transport has sent everything written to it."""
-        if self.drained is not None:
-            await asyncio.shield(self.drained)
-
-    def take(self) -> bytes:
-        """Take what arrived: ``b""`` at the end; ``ConnectionLostError`` when it failed."""
-        chunks = self.chunks
-        if self.closed:
-            msg = "reading from the server failed: the connection is closed"
-            raise ConnectionLostError(msg)
-        if chunks:
-            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            chunks.clear()
-            self.size = 0
-            if self._paused:
-                self._paused = False
-                self._transport.resume_reading()
-            return data
-        if self.error is not None:
-            msg = f"reading from the server failed: {self.error!r}"
-            raise ConnectionLostError(msg) from self.error
-        return b""
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def _resume_writing(self) -> None:
-        drained = self.drained
-        if drained is not None:
-            self.drained = None
-            if not drained.done():
-                drained.set_result(None)
 
 
 async def _connect(

@@ -45,7 +45,6 @@ class Stream:
         self._state = threading.Lock()
         self._reading = False
         self._closed = False
-        self._buffer = memoryview(bytearray(RECEIVE_SIZE))
 
     @classmethod
     def connect(cls, host: str, port: int, timeout: float) -> Self:
@@ -67,14 +66,14 @@ class Stream:
             if timeout is None and WAIT_SLICE is None:
                 # One system call where the probe and the select made three: the bytes,
                 # close() (its shutdown) or Ctrl-C (EINTR) end it.
-                return self._recv(0)
+                return self._socket.recv(RECEIVE_SIZE)
             if _DONTWAIT:
                 # Under load the next bytes are usually in already: then no select is needed.
                 with contextlib.suppress(BlockingIOError):
-                    return self._recv(_DONTWAIT)
+                    return self._socket.recv(RECEIVE_SIZE, _DONTWAIT)
             if not self._wait_readable(timeout):
                 return None
-            return self._recv(0)
+            return self._socket.recv(RECEIVE_SIZE)
         except (OSError, ValueError) as exc:
             if self._closed:
                 return b""
@@ -85,14 +84,6 @@ class Stream:
                 self._reading = False
                 if self._closed:
                     self._release()
-
-    def _recv(self, flags: int) -> bytes:
-        # Into a buffer of our own, then copied out: recv(RECEIVE_SIZE) makes a 256 KiB bytes
-        # object per read, which glibc may serve with a fresh mmap, page faults and an munmap
-        # each time (it did in runs where no 256 KiB object was ever freed whole): round trip
-        # p50 153-179 us against 211-214 with mmap forced (MALLOC_MMAP_THRESHOLD_).
-        size = self._socket.recv_into(self._buffer, 0, flags)
-        return self._buffer[:size].tobytes()
 
     def _wait_readable(self, timeout: float | None) -> bool:
         # A listener reads in the caller's thread, where Ctrl-C must get through: on Windows
