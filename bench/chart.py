@@ -55,7 +55,10 @@ def draw(summary: dict[str, Any], path: Path) -> bool:
         median = f"median of {runs} runs" if runs > 1 else "1 run"
         row[1].set_title(f"{config['broker']}: throughput ({median})", loc="left")
     handles = [Rectangle((0, 0), 1, 1, color=COLOURS.get(name, "#555555")) for name in clients]
-    figure.legend(handles, clients, loc="outside lower center", ncols=len(clients), frameon=False)
+    # One row holds five names across the figure; more wrap to a second row.
+    figure.legend(
+        handles, clients, loc="outside lower center", ncols=min(len(clients), 5), frameon=False
+    )
     figure.suptitle(
         f"stompio vs stomp.py, stompman and a raw socket — {size_label(size)} bodies,"
         " non-persistent, broker and client on one 2-core machine"
