@@ -61,7 +61,9 @@ RUNNERS: dict[str, Callable[[Options, Journal], None]] = {
 def parse_options(argv: Sequence[str] | None = None) -> Options:
     """Read the command line."""
     parser = argparse.ArgumentParser(prog="bench/run", description="stompio's benchmark suite.")
-    parser.add_argument("--quick", action="store_true", help="1 run, N/10, short idle/memory")
+    parser.add_argument(
+        "--quick", action="store_true", help="1 run, no warm-up, N/10, short idle/memory"
+    )
     parser.add_argument("--brokers", default=",".join(BROKERS), help="comma-separated")
     parser.add_argument("--clients", default=",".join(CLIENTS), help="comma-separated")
     parser.add_argument("--only", default=",".join(STEPS), help=f"some of {','.join(STEPS)}")

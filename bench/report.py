@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from fractions import Fraction
 from typing import Any
 
 PHASES = ("produce", "consume", "rtt")
@@ -281,7 +282,7 @@ def markdown(summary: dict[str, Any]) -> str:
     if summary["failures"]:
         parts += ["## Failed steps", ""]
         parts += [
-            f"- {f['broker']} {f['client']} {f['size']} B run {f['run']}: {f['error']}"
+            f"- {f['broker']} {f['client']} {size_label(f['size'])} run {f['run']}: {f['error']}"
             for f in summary["failures"]
         ]
         parts.append("")
@@ -308,7 +309,8 @@ def targets_section(summary: dict[str, Any]) -> list[str]:
         footprint = footprint_targets(summary)
         return ["## Targets", "", *footprint] if footprint else []
     header = [
-        f"{ratio} ({'≤' if kind == 'max' else '≥'} {bound:.2f})" for ratio, bound, kind in TARGETS
+        f"{ratio} ({'≤' if kind == 'max' else '≥'} {bound_label(bound)})"
+        for ratio, bound, kind in TARGETS
     ]
     lines = [
         "## Targets (smallest body, non-persistent; medians of same-run ratios)",
@@ -372,6 +374,14 @@ def footprint_targets(summary: dict[str, Any]) -> list[str]:
         row = [cells.get(key, "-") for key in ("wakeups", "cpu", "growth", "ratio")]
         lines.append(f"| {face} | " + " | ".join(row) + " |")
     return [*lines, ""]
+
+
+def bound_label(bound: float) -> str:
+    """0.5, 1.3, and 1/6 rather than a rounded 0.17 that a value of 0.17 misses."""
+    if round(bound, 2) == bound:
+        return f"{bound:g}"
+    fraction = Fraction(bound).limit_denominator(100)
+    return f"{fraction.numerator}/{fraction.denominator}"
 
 
 def verdict(met: bool) -> str:
