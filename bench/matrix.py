@@ -25,9 +25,16 @@ CLIENT_DEADLINE = 120.0
 MIN_COUNT = 10
 
 
-def queue_name(kind: str, client: ClientProgram, load: Load, persistent: bool) -> str:
-    """A queue per client and configuration; each run drains what it filled."""
-    return f"/queue/bench.{kind}.{client.name}.{load.size}.{'p' if persistent else 'n'}"
+def queue_name(
+    kind: str, client: ClientProgram, load: Load, persistent: bool, *, quick: bool
+) -> str:
+    """A queue per client and configuration; each run drains what it filled.
+
+    Quick runs (the test suite makes one) have queues of their own: one that overlaps a full
+    run cannot take its messages.
+    """
+    suite = "bench-quick" if quick else "bench"
+    return f"/queue/{suite}.{kind}.{client.name}.{load.size}.{'p' if persistent else 'n'}"
 
 
 def client_task(
@@ -45,8 +52,8 @@ def client_task(
         vhost=broker.vhost,
         login=broker.login,
         passcode=broker.passcode,
-        queue=queue_name("q", client, load, persistent),
-        rtt_queue=queue_name("rtt", client, load, persistent),
+        queue=queue_name("q", client, load, persistent, quick=options.quick),
+        rtt_queue=queue_name("rtt", client, load, persistent, quick=options.quick),
         size=load.size,
         persistent=persistent,
         count=max(MIN_COUNT, count),
@@ -68,6 +75,7 @@ def run_client(options: Options, task: Task, client: ClientProgram) -> dict[str,
         "persistent": task.persistent,
         "count": task.count,
         "rtt_count": task.rtt_count,
+        "queues": [task.queue, task.rtt_queue],
         "busy_cores_before": wait_for_quiet(),
     }
     started = time.monotonic()

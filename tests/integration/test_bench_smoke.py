@@ -108,6 +108,8 @@ def test_quick_client_matrix_summary(run: Run) -> None:
         (broker, client, 0) for broker in BROKERS for client in CLIENTS
     )
     assert all(r["step"] == "clients" and "warmup" not in r for r in records)
+    # Queues of its own, apart from a full run's (/queue/bench.q...) on the same brokers.
+    assert {queue.split(".")[0] for r in records for queue in r["queues"]} == {"/queue/bench-quick"}
 
     summary = json.loads((run.out / "summary.json").read_text())
     assert summary["failures"] == []
